@@ -1,0 +1,50 @@
+/*
+ * The accelerator interface: everything that differs between running the
+ * guest under KVM and on the software CPU. The rest of kemu (board,
+ * devices, loaders) is written against this and never against /dev/kvm.
+ *
+ * An accelerator dispatches the guest's port I/O and MMIO into vm->pio and
+ * vm->mmio, and reports shutdown/reset through vm_request_stop().
+ */
+#ifndef KEMU_ACCEL_ACCEL_H
+#define KEMU_ACCEL_ACCEL_H
+
+#include <stdbool.h>
+
+#include "config.h"
+#include "core/vm.h"
+#include "util/error.h"
+
+struct accel_ops {
+	const char *name;
+	/*
+	 * Can this accelerator run here at all (0 or negative errno with the
+	 * reason in e)? *native says whether it runs guest kernels at full
+	 * speed (false for the paravirtual PVM flavour of KVM).
+	 */
+	int (*probe)(bool *native, struct error *e);
+	/* Creates the VM: memory already lives in vm->mem. */
+	int (*vm_init)(struct vm *vm, struct error *e);
+	void (*vm_destroy)(struct vm *vm);
+	int (*vcpu_init)(struct vcpu *cpu, struct error *e);
+	void (*vcpu_destroy)(struct vcpu *cpu);
+	/* Runs the vCPU on the calling thread until vm_stopping(). */
+	void (*vcpu_run)(struct vcpu *cpu);
+	/* Makes a vCPU blocked in vcpu_run() look at vm->stop soon. */
+	void (*vcpu_kick)(struct vcpu *cpu);
+	/* Drives a GSI of the interrupt controller. */
+	void (*set_irq)(struct vm *vm, unsigned gsi, bool level);
+};
+
+extern const struct accel_ops accel_kvm;
+
+const struct accel_ops *accel_lookup(enum accel_kind kind);
+
+/*
+ * Picks the accelerator: the first of cfg->accel that probes usable, or
+ * with none given, the one that runs guest kernels natively. Prints one
+ * line on stderr saying which and why when the choice was automatic.
+ */
+const struct accel_ops *accel_select(const struct config *cfg, struct error *e);
+
+#endif

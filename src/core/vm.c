@@ -1,0 +1,101 @@
+#include "core/vm.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "accel/accel.h"
+#include "util/log.h"
+
+int vm_init(struct vm *vm, int ncpus)
+{
+	memset(vm, 0, sizeof(*vm));
+	pthread_mutex_init(&vm->io_lock, NULL);
+	bus_init(&vm->pio, "ioport", &vm->io_lock);
+	bus_init(&vm->mmio, "mmio", &vm->io_lock);
+	int r = event_loop_init(&vm->loop);
+	if (r)
+		return r;
+	vm->ncpus = ncpus;
+	vm->vcpus = calloc((size_t)ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus)
+		return -ENOMEM;
+	for (int i = 0; i < ncpus; i++) {
+		vm->vcpus[i].vm = vm;
+		vm->vcpus[i].index = i;
+	}
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->accel) {
+		for (int i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].accel)
+				vm->accel->vcpu_destroy(&vm->vcpus[i]);
+		if (vm->accel_state)
+			vm->accel->vm_destroy(vm);
+	}
+	free(vm->vcpus);
+	event_loop_destroy(&vm->loop);
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	guest_mem_destroy(&vm->mem);
+	pthread_mutex_destroy(&vm->io_lock);
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop why, int exit_status)
+{
+	int expected = VM_RUNNING;
+	if (!atomic_compare_exchange_strong(&vm->stop, &expected, (int)why))
+		return;
+	vm->exit_status = exit_status;
+	event_loop_wake(&vm->loop);
+	if (vm->accel && vm->accel->vcpu_kick)
+		for (int i = 0; i < vm->ncpus; i++)
+			if (vm->vcpus[i].started)
+				vm->accel->vcpu_kick(&vm->vcpus[i]);
+}
+
+static void vm_set_irq(void *opaque, unsigned gsi, bool level)
+{
+	struct vm *vm = opaque;
+	vm->accel->set_irq(vm, gsi, level);
+}
+
+struct irq_line vm_irq_line(struct vm *vm, unsigned gsi)
+{
+	return (struct irq_line){ .set = vm_set_irq, .opaque = vm, .gsi = gsi };
+}
+
+static void *vcpu_thread(void *arg)
+{
+	struct vcpu *cpu = arg;
+	cpu->vm->accel->vcpu_run(cpu);
+	return NULL;
+}
+
+enum vm_stop vm_run(struct vm *vm)
+{
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *cpu = &vm->vcpus[i];
+		int r = pthread_create(&cpu->thread, NULL, vcpu_thread, cpu);
+		if (r) {
+			log_error("cannot start vCPU %d: %s", i, strerror(r));
+			vm_request_stop(vm, VM_STOP_ERROR, 1);
+			break;
+		}
+		cpu->started = true;
+	}
+	while (!vm_stopping(vm))
+		event_loop_poll(&vm->loop, -1);
+	for (int i = 0; i < vm->ncpus; i++) {
+		struct vcpu *cpu = &vm->vcpus[i];
+		if (!cpu->started)
+			continue;
+		vm->accel->vcpu_kick(cpu);
+		pthread_join(cpu->thread, NULL);
+		cpu->started = false;
+	}
+	return vm_stopping(vm);
+}

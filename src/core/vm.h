@@ -1,0 +1,83 @@
+/*
+ * The machine model shared by every accelerator: guest RAM, the port-I/O
+ * and MMIO buses, the vCPUs, and the run state. Devices see a struct vm
+ * only to reach its buses and to request shutdown or reset; they never
+ * learn which accelerator runs the vCPUs.
+ */
+#ifndef KEMU_CORE_VM_H
+#define KEMU_CORE_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "core/bus.h"
+#include "core/cpu_state.h"
+#include "core/event.h"
+#include "core/irq.h"
+#include "core/mem.h"
+
+struct accel_ops;
+
+enum vm_stop {
+	VM_RUNNING = 0,
+	VM_STOP_SHUTDOWN, /* guest powered off, debug-exit, or Ctrl-A x */
+	VM_STOP_RESET,    /* guest asked for a reboot (or triple-faulted) */
+	VM_STOP_ERROR,    /* an accelerator could not continue */
+};
+
+struct vcpu {
+	struct vm *vm;
+	int index;
+	pthread_t thread;
+	bool started;
+	void *accel; /* the accelerator's per-vCPU state */
+};
+
+struct vm {
+	struct guest_mem mem;
+	pthread_mutex_t io_lock; /* serialises all device emulation */
+	struct bus pio;
+	struct bus mmio;
+	struct event_loop loop;
+
+	const struct accel_ops *accel;
+	void *accel_state;
+
+	int ncpus;
+	struct vcpu *vcpus;
+	struct x86_cpu_state boot_state; /* the boot CPU's entry state */
+	bool boot_state_valid;           /* else firmware-style reset state */
+
+	_Atomic int stop;  /* enum vm_stop, first request wins */
+	int exit_status;   /* for VM_STOP_SHUTDOWN */
+};
+
+int vm_init(struct vm *vm, int ncpus);
+void vm_destroy(struct vm *vm);
+
+/* Any thread may call these; the first request wins. */
+void vm_request_stop(struct vm *vm, enum vm_stop why, int exit_status);
+static inline void vm_request_shutdown(struct vm *vm, int status)
+{
+	vm_request_stop(vm, VM_STOP_SHUTDOWN, status);
+}
+static inline void vm_request_reset(struct vm *vm)
+{
+	vm_request_stop(vm, VM_STOP_RESET, 0);
+}
+static inline enum vm_stop vm_stopping(const struct vm *vm)
+{
+	return (enum vm_stop)atomic_load_explicit(&vm->stop, memory_order_acquire);
+}
+
+/* An interrupt line into whatever interrupt controller the accelerator has. */
+struct irq_line vm_irq_line(struct vm *vm, unsigned gsi);
+
+/*
+ * Starts one thread per vCPU, runs the event loop on the calling thread
+ * until a stop is requested, then stops and joins the vCPUs.
+ */
+enum vm_stop vm_run(struct vm *vm);
+
+#endif

@@ -1,0 +1,21 @@
+/*
+ * MC146818 CMOS real-time clock at ports 0x70/0x71 (IRQ 8): host wall-clock
+ * time in BCD or binary, 12/24 h, update-in-progress, periodic/alarm/update
+ * interrupts, and the CMOS memory-size bytes that firmware-less guests and
+ * test kernels read.
+ */
+#ifndef KEMU_HW_ISA_RTC_H
+#define KEMU_HW_ISA_RTC_H
+
+#include <stdint.h>
+
+#include "core/bus.h"
+#include "core/irq.h"
+#include "util/error.h"
+
+struct rtc;
+
+struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, struct error *e);
+void rtc_destroy(struct rtc *r);
+
+#endif
