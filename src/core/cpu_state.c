@@ -54,3 +54,46 @@ void x86_state_long64(struct x86_cpu_state *s, uint64_t cr3, uint64_t gdt_base, 
 	s->cr0 |= X86_CR0_PG;
 	s->efer = X86_EFER_LME | X86_EFER_LMA;
 }
+
+const char *x86_state_mode(const struct x86_cpu_state *s)
+{
+	if (!(s->cr0 & X86_CR0_PE))
+		return "real mode";
+	if (s->efer & X86_EFER_LMA)
+		return s->cs.l ? "64-bit long mode" : "compatibility mode";
+	return s->cs.db ? "32-bit protected mode" : "16-bit protected mode";
+}
+
+static void dump_seg(FILE *f, const char *name, const struct x86_seg *g)
+{
+	fprintf(f, "%-3s=%04x %016llx %08x type=%x s=%u dpl=%u p=%u db=%u l=%u g=%u\n", name,
+		g->selector, (unsigned long long)g->base, g->limit, g->type, g->s, g->dpl,
+		g->present, g->db, g->l, g->g);
+}
+
+void x86_state_dump(const struct x86_cpu_state *s, FILE *f)
+{
+	static const char *const names[16] = {
+		"RAX", "RCX", "RDX", "RBX", "RSP", "RBP", "RSI", "RDI",
+		"R8", "R9", "R10", "R11", "R12", "R13", "R14", "R15",
+	};
+	for (int i = 0; i < 16; i++)
+		fprintf(f, "%-3s=%016llx%s", names[i], (unsigned long long)s->gpr[i],
+			(i % 4 == 3) ? "\n" : " ");
+	fprintf(f, "RIP=%016llx RFL=%08llx [%s]\n", (unsigned long long)s->rip,
+		(unsigned long long)s->rflags, x86_state_mode(s));
+	dump_seg(f, "ES", &s->es);
+	dump_seg(f, "CS", &s->cs);
+	dump_seg(f, "SS", &s->ss);
+	dump_seg(f, "DS", &s->ds);
+	dump_seg(f, "FS", &s->fs);
+	dump_seg(f, "GS", &s->gs);
+	dump_seg(f, "LDT", &s->ldt);
+	dump_seg(f, "TR", &s->tr);
+	fprintf(f, "GDT=%016llx %04x IDT=%016llx %04x\n", (unsigned long long)s->gdt.base,
+		s->gdt.limit, (unsigned long long)s->idt.base, s->idt.limit);
+	fprintf(f, "CR0=%08llx CR2=%016llx CR3=%016llx CR4=%08llx EFER=%llx\n",
+		(unsigned long long)s->cr0, (unsigned long long)s->cr2,
+		(unsigned long long)s->cr3, (unsigned long long)s->cr4,
+		(unsigned long long)s->efer);
+}

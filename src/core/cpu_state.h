@@ -7,6 +7,7 @@
 #define KEMU_CORE_CPU_STATE_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 enum x86_gpr {
 	R_RAX, R_RCX, R_RDX, R_RBX, R_RSP, R_RBP, R_RSI, R_RDI,
@@ -68,5 +69,10 @@ void x86_state_flat32(struct x86_cpu_state *s, uint64_t gdt_base, uint16_t gdt_l
  * data 0x18 in the GDT at gdt_base.
  */
 void x86_state_long64(struct x86_cpu_state *s, uint64_t cr3, uint64_t gdt_base, uint16_t gdt_limit);
+
+/* Prints the state in the layout QEMU users know, one line per group. */
+void x86_state_dump(const struct x86_cpu_state *s, FILE *f);
+/* Names the CPU mode: "real", "protected 16/32", "long 64", "compat 32". */
+const char *x86_state_mode(const struct x86_cpu_state *s);
 
 #endif
