@@ -138,7 +138,9 @@ int chardev_start(struct chardev *c, struct event_loop *loop)
 	c->loop = loop;
 	if (c->in_fd < 0)
 		return 0;
-	return event_add_fd(loop, c->in_fd, EPOLLIN, chardev_on_readable, c);
+	int r = event_add_fd(loop, c->in_fd, EPOLLIN, chardev_on_readable, c);
+	/* stdin from /dev/null or a regular file cannot be polled: no input. */
+	return r == -EPERM ? 0 : r;
 }
 
 static void chardev_on_readable(void *opaque, uint32_t events)

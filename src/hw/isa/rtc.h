@@ -18,4 +18,11 @@ struct rtc;
 struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, struct error *e);
 void rtc_destroy(struct rtc *r);
 
+/*
+ * Fills the time/date registers (0, 2, 4, 6-9; the alarm slots 1, 3, 5
+ * are left alone) and the century byte for UTC time t, in the binary/BCD
+ * and 12/24-hour format that register B selects. Exposed for tests.
+ */
+void rtc_encode_time(int64_t t, uint8_t reg_b, uint8_t regs[10], uint8_t *century);
+
 #endif
