@@ -26,7 +26,7 @@ void config_usage(void)
 	       "  -append CMDLINE      kernel command line\n"
 	       "  -nographic           no display; serial on the terminal\n"
 	       "  -serial stdio|file:PATH|none\n"
-	       "  -accel kvm|tcg|kvm:tcg  accelerator(s), first usable wins\n"
+	       "  -accel kvm|tcg|kvm:tcg  accelerator(s), first usable wins; -accel help lists them\n"
 	       "  -M pc|microvm        machine type\n"
 	       "  -device isa-debug-exit[,iobase=N][,iosize=N]\n"
 	       "  -no-reboot           exit instead of rebooting\n"
@@ -191,6 +191,8 @@ int config_parse(struct config *cfg, int argc, char **argv, struct error *e)
 		} else if (!strcmp(opt, "-serial")) {
 			r = parse_serial(cfg, arg, e);
 		} else if (!strcmp(opt, "-accel")) {
+			if (!strcmp(arg, "help") || !strcmp(arg, "?"))
+				return CONFIG_ACCEL_HELP;
 			r = parse_accel(cfg, arg, e);
 		} else if (!strcmp(opt, "-M") || !strcmp(opt, "-machine")) {
 			/* Accept "pc", "microvm", and QEMU's "type=pc" spelling. */

@@ -51,6 +51,7 @@ struct config {
 enum config_result {
 	CONFIG_OK = 0,
 	CONFIG_EXIT = 1, /* --help or --version was printed: exit 0 */
+	CONFIG_ACCEL_HELP = 2, /* -accel help: list accelerators, exit 0 */
 };
 
 /*

@@ -41,6 +41,13 @@ int main(int argc, char **argv)
 	int r = config_parse(&cfg, argc, argv, &e);
 	if (r == CONFIG_EXIT)
 		return 0;
+	if (r == CONFIG_ACCEL_HELP) {
+		printf("Accelerators supported in this kemu binary:\n");
+		for (enum accel_kind k = ACCEL_KVM; k <= ACCEL_TCG; k++)
+			if (accel_lookup(k))
+				printf("%s\n", accel_lookup(k)->name);
+		return 0;
+	}
 	if (r < 0) {
 		log_error("%s", e.msg);
 		return 1;

@@ -18,6 +18,12 @@
 struct accel_ops {
 	const char *name;
 	/*
+	 * True if the accelerator brings its own interrupt controllers and PIT
+	 * (KVM's in-kernel irqchip); otherwise the board creates them in user
+	 * space and fills in each vcpu's intc.
+	 */
+	bool has_irqchip;
+	/*
 	 * Can this accelerator run here at all (0 or negative errno with the
 	 * reason in e)? *native says whether it runs guest kernels at full
 	 * speed (false for the paravirtual PVM flavour of KVM).

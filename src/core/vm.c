@@ -16,6 +16,9 @@ int vm_init(struct vm *vm, int ncpus)
 	int r = event_loop_init(&vm->loop);
 	if (r)
 		return r;
+	r = timer_list_init(&vm->timers, &vm->loop, &vm->io_lock);
+	if (r)
+		return r;
 	vm->ncpus = ncpus;
 	vm->vcpus = calloc((size_t)ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus)
@@ -37,6 +40,7 @@ void vm_destroy(struct vm *vm)
 			vm->accel->vm_destroy(vm);
 	}
 	free(vm->vcpus);
+	timer_list_destroy(&vm->timers);
 	event_loop_destroy(&vm->loop);
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
@@ -68,9 +72,19 @@ struct irq_line vm_irq_line(struct vm *vm, unsigned gsi)
 	return (struct irq_line){ .set = vm_set_irq, .opaque = vm, .gsi = gsi };
 }
 
+__thread struct vcpu *current_vcpu;
+
+void vcpu_notify(struct vcpu *cpu, unsigned bits)
+{
+	atomic_fetch_or(&cpu->pending, bits);
+	if (cpu->started && cpu->vm->accel->vcpu_kick && current_vcpu != cpu)
+		cpu->vm->accel->vcpu_kick(cpu);
+}
+
 static void *vcpu_thread(void *arg)
 {
 	struct vcpu *cpu = arg;
+	current_vcpu = cpu;
 	cpu->vm->accel->vcpu_run(cpu);
 	return NULL;
 }

@@ -16,6 +16,7 @@
 #include "core/event.h"
 #include "core/irq.h"
 #include "core/mem.h"
+#include "core/timer.h"
 
 struct accel_ops;
 
@@ -26,13 +27,43 @@ enum vm_stop {
 	VM_STOP_ERROR,    /* an accelerator could not continue */
 };
 
+/*
+ * What a vCPU's local interrupt controller offers the CPU that runs it.
+ * Only used where the accelerator has no interrupt controller of its own
+ * (the software CPU); the board fills it in with the local APIC.
+ */
+struct cpu_intc {
+	/* Is a maskable interrupt waiting (before the CPU's IF check)? */
+	bool (*pending)(void *opaque);
+	/* Interrupt acknowledge: returns the vector and marks it in service. */
+	int (*ack)(void *opaque);
+	void *opaque;
+};
+
+/* Bits of vcpu.pending: events other threads post to a vCPU. */
+#define VCPU_PENDING_INTR (1u << 0) /* the interrupt controller has something */
+#define VCPU_PENDING_NMI (1u << 1)
+#define VCPU_PENDING_INIT (1u << 2)
+#define VCPU_PENDING_SIPI (1u << 3) /* vector in sipi_vector */
+#define VCPU_PENDING_TLB_FLUSH (1u << 4)
+
 struct vcpu {
 	struct vm *vm;
 	int index;
 	pthread_t thread;
 	bool started;
 	void *accel; /* the accelerator's per-vCPU state */
+	struct cpu_intc intc;
+	atomic_uint pending;
+	uint8_t sipi_vector;
 };
+
+/* The vCPU the calling thread runs, NULL on other threads. Devices whose
+ * registers are per-CPU (the local APIC) use it to pick the instance. */
+extern __thread struct vcpu *current_vcpu;
+
+/* Posts VCPU_PENDING_* bits to a vCPU and makes it notice them. */
+void vcpu_notify(struct vcpu *cpu, unsigned bits);
 
 struct vm {
 	struct guest_mem mem;
@@ -51,6 +82,8 @@ struct vm {
 
 	_Atomic int stop;  /* enum vm_stop, first request wins */
 	int exit_status;   /* for VM_STOP_SHUTDOWN */
+
+	struct timer_list timers; /* device timers, fired on the event loop */
 };
 
 int vm_init(struct vm *vm, int ncpus);

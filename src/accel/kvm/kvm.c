@@ -131,6 +131,7 @@ static void kvm_set_irq(struct vm *vm, unsigned gsi, bool level)
 
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
+	.has_irqchip = true,
 	.probe = kvm_probe,
 	.vm_init = kvm_vm_init,
 	.vm_destroy = kvm_vm_destroy,

@@ -86,6 +86,7 @@ int main(void)
 	stdout = fopen("/dev/null", "w");
 	CHECK(PARSE(&c, &e, "--help") == CONFIG_EXIT);
 	CHECK(PARSE(&c, &e, "--version") == CONFIG_EXIT);
+	CHECK(PARSE(&c, &e, "-accel", "help") == CONFIG_ACCEL_HELP);
 	fclose(stdout);
 	stdout = saved;
 	return test_exit();
