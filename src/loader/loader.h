@@ -2,7 +2,9 @@
  * Kernel loaders. loader_load() recognises the image by its contents:
  *   - Linux bzImage (boot protocol >= 2.06 with 64-bit entry): boot_params
  *     ("zero page"), e820, command line, initrd, identity page tables and
- *     a GDT, entered directly in 64-bit mode;
+ *     a GDT, entered directly in 64-bit mode; or, with prefer_pvh, its
+ *     compressed payload unpacked on the host and the vmlinux inside booted
+ *     through PVH;
  *   - ELF vmlinux with a Xen PVH entry note: hvm_start_info, entered in
  *     32-bit flat protected mode with paging off;
  *   - multiboot v1 kernels (ELF, or a.out-kludge): multiboot info with
@@ -12,6 +14,7 @@
 #ifndef KEMU_LOADER_LOADER_H
 #define KEMU_LOADER_LOADER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -37,6 +40,13 @@ struct boot_request {
 	struct e820_entry e820[E820_MAX];
 	int ne820;
 	uint64_t rsdp;       /* ACPI RSDP address, 0 if none */
+	/*
+	 * For a bzImage: unpack its payload on the host and, when the ELF
+	 * inside has a PVH note, boot that instead (BOOT_PVH). Saves the
+	 * guest decompressing itself, which dominates an interpreted boot.
+	 * Images that cannot be unpacked on the host boot as bzImages.
+	 */
+	bool prefer_pvh;
 };
 
 enum boot_format { BOOT_BZIMAGE, BOOT_PVH, BOOT_MULTIBOOT };
@@ -68,7 +78,20 @@ int pvh_load(const struct guest_mem *m, const struct boot_request *req, const ui
 int multiboot_load(const struct guest_mem *m, const struct boot_request *req, const uint8_t *img,
 		   size_t len, const uint8_t *initrd, size_t initrd_len, struct boot_result *out,
 		   struct error *e);
-/* Which loader recognises the image: 0 and *fmt, or -ENOEXEC. */
+/*
+ * The prefer_pvh path for a bzImage (bzimage_unpack.c): 0 when the unpacked
+ * vmlinux was loaded through pvh_load(), 1 when the image cannot take this
+ * path (old protocol, unsupported compression, no PVH note) and should be
+ * loaded by bzimage_load(), or a negative errno when the image is broken.
+ */
+int bzimage_load_pvh(const struct guest_mem *m, const struct boot_request *req,
+		     const uint8_t *img, size_t len, const uint8_t *initrd, size_t initrd_len,
+		     struct boot_result *out, struct error *e);
+/*
+ * Which loader recognises the image: 0 and *fmt, or -ENOEXEC. Any image
+ * with the bzImage "HdrS" signature is claimed as BOOT_BZIMAGE, so that
+ * bzimage_load() can say why an old or 32-bit-only kernel is refused.
+ */
 int loader_probe(const uint8_t *img, size_t len, enum boot_format *fmt);
 
 #endif
