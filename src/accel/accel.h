@@ -23,6 +23,8 @@ struct accel_ops {
 	 * space and fills in each vcpu's intc.
 	 */
 	bool has_irqchip;
+	/* True if guest instructions are emulated (the software CPU). */
+	bool emulated;
 	/*
 	 * Can this accelerator run here at all (0 or negative errno with the
 	 * reason in e)? *native says whether it runs guest kernels at full
@@ -43,6 +45,7 @@ struct accel_ops {
 };
 
 extern const struct accel_ops accel_kvm;
+extern const struct accel_ops accel_tcg;
 
 const struct accel_ops *accel_lookup(enum accel_kind kind);
 

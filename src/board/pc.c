@@ -12,8 +12,9 @@
  *
  * Port I/O: COM1 0x3f8 (IRQ 4), RTC 0x70 (IRQ 8), i8042 0x60/0x64,
  * port 0x80, ACPI PM 0x600 (SCI IRQ 9), PCI 0xcf8 (reset control 0xcf9),
- * fw_cfg 0x510; the PIT (0x40) and PICs (0x20, 0xa0) belong to the
- * accelerator's interrupt controller.
+ * fw_cfg 0x510. The PIT (0x40, 0x61), PICs (0x20, 0xa0), IOAPIC and local
+ * APICs are the accelerator's when it has them (KVM), else the board
+ * creates them in user space (hw/intc, hw/timer).
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -22,6 +23,8 @@
 #include "board/board.h"
 #include "hw/acpi/acpi.h"
 #include "hw/fw_cfg.h"
+#include "hw/intc/irqchip.h"
+#include "hw/timer/pit.h"
 #include "hw/isa/debug_port.h"
 #include "hw/isa/i8042.h"
 #include "hw/isa/rtc.h"
@@ -41,6 +44,8 @@
 
 struct board {
 	struct vm *vm;
+	struct irqchip *irqchip; /* only without the accelerator's own */
+	struct pit *pit;
 	struct uart *com1;
 	struct rtc *rtc;
 	struct i8042 *i8042;
@@ -70,12 +75,36 @@ static void quit_from_terminal(void *opaque)
 	vm_request_shutdown(opaque, 0);
 }
 
+static void pc_set_irq(void *opaque, unsigned gsi, bool level)
+{
+	irqchip_set_irq(opaque, gsi, level);
+}
+
+/* PIC, IOAPIC, LAPICs and PIT in user space, for accelerators without them. */
+static int pc_irqchip(struct board *b, struct error *e)
+{
+	struct vm *vm = b->vm;
+	b->irqchip = irqchip_create(vm, e);
+	if (!b->irqchip)
+		return -EINVAL;
+	vm->irq_sink = pc_set_irq;
+	vm->irq_sink_opaque = b->irqchip;
+	b->pit = pit_create(vm, vm_irq_line(vm, 0), e);
+	return b->pit ? 0 : -EINVAL;
+}
+
 static int pc_devices(struct board *b, const struct config *cfg, struct chardev *serial,
 		      struct error *e)
 {
 	struct vm *vm = b->vm;
 	bool pc = cfg->machine == MACHINE_PC;
-	int r = port80_create(vm, e);
+	int r = 0;
+	if (!vm->accel->has_irqchip) {
+		r = pc_irqchip(b, e);
+		if (r)
+			return r;
+	}
+	r = port80_create(vm, e);
 	if (r)
 		return r;
 	b->com1 = uart_create(&vm->pio, PC_COM1, vm_irq_line(vm, PC_COM1_IRQ), serial, e);
@@ -145,6 +174,9 @@ int board_create(struct board **out, struct vm *vm, const struct config *cfg,
 
 	struct boot_request req = {
 		.kernel = cfg->kernel, .initrd = cfg->initrd, .cmdline = cfg->append,
+		/* Under emulation the guest's own decompressor is the largest
+		 * single cost of a boot: unpack on the host and enter via PVH. */
+		.prefer_pvh = accel->emulated,
 	};
 	struct acpi_config acpi = {
 		.ncpus = cfg->smp, .lapic_addr = PC_LAPIC, .ioapic_addr = PC_IOAPIC, .pic = true,
@@ -178,6 +210,8 @@ void board_destroy(struct board *b)
 	i8042_destroy(b->i8042);
 	rtc_destroy(b->rtc);
 	uart_destroy(b->com1);
+	pit_destroy(b->pit);
+	irqchip_destroy(b->irqchip);
 	vm_destroy(b->vm);
 	free(b);
 }

@@ -64,7 +64,10 @@ void vm_request_stop(struct vm *vm, enum vm_stop why, int exit_status)
 static void vm_set_irq(void *opaque, unsigned gsi, bool level)
 {
 	struct vm *vm = opaque;
-	vm->accel->set_irq(vm, gsi, level);
+	if (vm->irq_sink)
+		vm->irq_sink(vm->irq_sink_opaque, gsi, level);
+	else if (vm->accel && vm->accel->set_irq)
+		vm->accel->set_irq(vm, gsi, level);
 }
 
 struct irq_line vm_irq_line(struct vm *vm, unsigned gsi)

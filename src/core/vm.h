@@ -84,6 +84,14 @@ struct vm {
 	int exit_status;   /* for VM_STOP_SHUTDOWN */
 
 	struct timer_list timers; /* device timers, fired on the event loop */
+
+	/*
+	 * Where interrupt lines end: the accelerator's set_irq by default, or
+	 * the board's user-space interrupt controllers when the accelerator
+	 * has none (see accel_ops.has_irqchip).
+	 */
+	void (*irq_sink)(void *opaque, unsigned gsi, bool level);
+	void *irq_sink_opaque;
 };
 
 int vm_init(struct vm *vm, int ncpus);
