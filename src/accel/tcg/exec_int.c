@@ -1,0 +1,752 @@
+/*
+ * Integer arithmetic and logic: the ALU group (ADD..CMP, TEST), INC/DEC,
+ * NOT/NEG, multiply and divide, shifts and rotates, double shifts, bit
+ * tests and scans, BCD adjustments and the flag-only instructions.
+ * Data movement and the stack are in exec_data.c; both register here.
+ *
+ * Flags are lazy (flags.c): handlers record (kind, size, operands,
+ * result) with cc_set, so the common ALU op costs a few stores. Rotates,
+ * bit tests and the rest that define only some flags merge them into the
+ * current ones and leave them eager (CC_EAGER).
+ *
+ * Memory destinations are translated for write before they are read, so
+ * a read-modify-write faults before anything changes; LOCK goes through
+ * mem_rmw_locked (host atomics on the guest RAM page).
+ */
+#include "accel/tcg/exec_int.h"
+
+/* ---- LOCK -------------------------------------------------------------- */
+
+#define RMW_CAS(T)                                                                        \
+	do {                                                                              \
+		T *p_ = host, o_ = __atomic_load_n(p_, __ATOMIC_RELAXED), n_;             \
+		if (k == ALU_XCHG)                                                        \
+			return __atomic_exchange_n(p_, (T)b, __ATOMIC_SEQ_CST);           \
+		do                                                                        \
+			n_ = (T)alu_calc(k, o_, b, cf);                                   \
+		while (!__atomic_compare_exchange_n(p_, &o_, n_, false, __ATOMIC_SEQ_CST, \
+						    __ATOMIC_RELAXED));                   \
+		return o_;                                                                \
+	} while (0)
+
+uint64_t mem_rmw_locked(struct x86_cpu *cpu, uint64_t la, unsigned size, unsigned k, uint64_t b,
+			bool cf)
+{
+	void *host = mmu_host_rmw(cpu, la, size);
+	if (host) {
+		switch (size) {
+		case 1: RMW_CAS(uint8_t);
+		case 2: RMW_CAS(uint16_t);
+		case 4: RMW_CAS(uint32_t);
+		default: RMW_CAS(uint64_t);
+		}
+	}
+	/* MMIO or a split operand: mmu_host_rmw already checked the store. */
+	mmu_lock_global();
+	uint64_t a = mem_load(cpu, la, size);
+	mem_store(cpu, la, size, alu_calc(k, a, b, cf));
+	mmu_unlock_global();
+	return a;
+}
+
+/* ---- ALU group ---------------------------------------------------------- */
+
+static inline bool form_is_g(unsigned f)
+{
+	return f == X86_O_Gb || f == X86_O_Gv;
+}
+
+static inline bool form_is_acc(unsigned f)
+{
+	return f == X86_O_AL || f == X86_O_rAX;
+}
+
+EXEC_INLINE void alu_flags(struct x86_cpu *cpu, unsigned k, unsigned size, uint64_t a, uint64_t b,
+			   uint64_t r, bool cf)
+{
+	switch (k) {
+	case ALU_ADD:
+		cc_set(cpu, CC_ADD, size, a, b, r);
+		break;
+	case ALU_ADC:
+		cc_set(cpu, CC_ADC, size, a, b, r);
+		cpu->cc.carry = cf;
+		break;
+	case ALU_SUB:
+	case ALU_CMP:
+		cc_set(cpu, CC_SUB, size, a, b, r);
+		break;
+	case ALU_SBB:
+		cc_set(cpu, CC_SBB, size, a, b, r);
+		cpu->cc.carry = cf;
+		break;
+	default:
+		cc_set(cpu, CC_LOGIC, size, a, b, r);
+		break;
+	}
+}
+
+/*
+ * Forms: Eb,Gb Ev,Gv Gb,Eb Gv,Ev AL,Ib rAX,Iz Eb,Ib Ev,Iz Ev,Ibs (and
+ * TEST's). Immediates arrive sign-extended to 64 bits: masking gives the
+ * operand-size value.
+ */
+EXEC_INLINE void alu_op(struct x86_cpu *cpu, const struct x86_insn *i, unsigned k)
+{
+	const unsigned size = i->opsize, d = i->opnd[0], s = i->opnd[1];
+	const uint64_t m = exec_mask(size);
+	const bool writes = k != ALU_CMP && k != ALU_TEST;
+	bool cf = false;
+	uint64_t a, b, r;
+
+	if (form_is_g(s))
+		b = reg_read(cpu, i, i->reg, size);
+	else if (s == X86_O_Eb || s == X86_O_Ev)
+		b = rm_read(cpu, i, size);
+	else
+		b = i->imm & m;
+	if (k == ALU_ADC || k == ALU_SBB)
+		cf = cc_carry(cpu);
+	if (form_is_g(d) || form_is_acc(d) || !x86_insn_is_mem(i)) {
+		unsigned reg = form_is_g(d) ? i->reg : form_is_acc(d) ? R_RAX : i->rm;
+		a = reg_read(cpu, i, reg, size);
+		r = alu_calc(k, a, b, cf) & m;
+		if (writes)
+			reg_write(cpu, i, reg, size, r);
+	} else if (writes) {
+		r = e_rmw(cpu, i, size, k, b, cf, &a);
+	} else {
+		a = mem_load(cpu, insn_linear(cpu, i, size, MMU_READ), size);
+		r = alu_calc(k, a, b, cf) & m;
+	}
+	alu_flags(cpu, k, size, a, b, r, cf);
+}
+
+static void exec_add(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_ADD); }
+static void exec_or(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_OR); }
+static void exec_adc(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_ADC); }
+static void exec_sbb(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_SBB); }
+static void exec_and(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_AND); }
+static void exec_sub(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_SUB); }
+static void exec_xor(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_XOR); }
+static void exec_cmp(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_CMP); }
+static void exec_test(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_TEST); }
+
+/* ---- INC DEC NOT NEG -------------------------------------------------------- */
+
+/* INC/DEC keep CF: the lazy record carries the old one in cc.flags. */
+EXEC_INLINE void incdec(struct x86_cpu *cpu, const struct x86_insn *i, bool dec)
+{
+	unsigned size = i->opsize;
+	bool cf = cc_carry(cpu);
+	uint64_t a, r;
+	if (i->opnd[0] == X86_O_Zv) {
+		a = reg_read(cpu, i, i->reg, size);
+		r = alu_calc(dec ? ALU_SUB : ALU_ADD, a, 1, false) & exec_mask(size);
+		reg_write(cpu, i, i->reg, size, r);
+	} else {
+		r = e_rmw(cpu, i, size, dec ? ALU_SUB : ALU_ADD, 1, false, &a);
+	}
+	cc_set(cpu, dec ? CC_DEC : CC_INC, size, a, 1, r);
+	cpu->cc.flags = cf ? F_CF : 0;
+}
+
+static void exec_inc(struct x86_cpu *cpu, const struct x86_insn *i) { incdec(cpu, i, false); }
+static void exec_dec(struct x86_cpu *cpu, const struct x86_insn *i) { incdec(cpu, i, true); }
+
+static void exec_not(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	uint64_t a;
+	e_rmw(cpu, i, i->opsize, ALU_NOT, 0, false, &a);
+}
+
+static void exec_neg(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	uint64_t a, r = e_rmw(cpu, i, i->opsize, ALU_NEG, 0, false, &a);
+	cc_set(cpu, CC_SUB, i->opsize, 0, a, r);
+}
+
+/* ---- multiply and divide ------------------------------------------------------ */
+
+/* The one-operand forms write rDX:rAX (AX for bytes). */
+static void mul_store_wide(struct x86_cpu *cpu, unsigned size, uint64_t lo, uint64_t hi)
+{
+	if (size == 1) {
+		reg_write_sized(cpu, R_RAX, 2, (lo & 0xff) | (hi & 0xff) << 8);
+		return;
+	}
+	reg_write_sized(cpu, R_RAX, size, lo);
+	reg_write_sized(cpu, R_RDX, size, hi);
+}
+
+static void exec_mul(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize, bits = size * 8;
+	uint64_t b = rm_read(cpu, i, size), a = cpu->gpr[R_RAX] & exec_mask(size), lo, hi;
+	if (size == 8) {
+		unsigned __int128 p = (unsigned __int128)a * b;
+		lo = (uint64_t)p;
+		hi = (uint64_t)(p >> 64);
+	} else {
+		uint64_t p = a * b;
+		lo = p & exec_mask(size);
+		hi = p >> bits;
+	}
+	mul_store_wide(cpu, size, lo, hi);
+	cc_set(cpu, CC_MUL, size, a, hi != 0, lo);
+}
+
+/* Signed product of a and b at size: low half, high half, overflow. */
+static uint64_t imul_core(unsigned size, uint64_t a, uint64_t b, uint64_t *hi, bool *of)
+{
+	if (size == 8) {
+		__int128 p = (__int128)(int64_t)a * (int64_t)b;
+		*hi = (uint64_t)((unsigned __int128)p >> 64);
+		*of = p != (__int128)(int64_t)p;
+		return (uint64_t)p;
+	}
+	int64_t p = exec_sext(a, size) * exec_sext(b, size);
+	*hi = (uint64_t)p >> (size * 8);
+	*of = p != exec_sext((uint64_t)p, size);
+	return (uint64_t)p & exec_mask(size);
+}
+
+/* Forms: Ev (rDX:rAX = rAX * Ev), Gv,Ev (Gv *= Ev), Gv,Ev,Iz/Ibs. */
+static void exec_imul(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t a, b, lo, hi;
+	bool of;
+	if (i->opnd[1] == X86_O_NONE) {
+		b = rm_read(cpu, i, size);
+		a = cpu->gpr[R_RAX] & exec_mask(size);
+		lo = imul_core(size, a, b, &hi, &of);
+		mul_store_wide(cpu, size, lo, hi);
+	} else {
+		if (i->opnd[2] != X86_O_NONE) {
+			a = rm_read(cpu, i, size);
+			b = i->imm & exec_mask(size);
+		} else {
+			b = rm_read(cpu, i, size);
+			a = reg_read(cpu, i, i->reg, size);
+		}
+		lo = imul_core(size, a, b, &hi, &of);
+		reg_write(cpu, i, i->reg, size, lo);
+	}
+	cc_set(cpu, CC_IMUL, size, a, of, lo);
+}
+
+/* The dividend rDX:rAX (AX for bytes) as 128 bits. */
+static unsigned __int128 div_dividend(struct x86_cpu *cpu, unsigned size)
+{
+	if (size == 1)
+		return cpu->gpr[R_RAX] & 0xffff;
+	uint64_t m = exec_mask(size);
+	if (size == 8)
+		return (unsigned __int128)cpu->gpr[R_RDX] << 64 | cpu->gpr[R_RAX];
+	return (cpu->gpr[R_RDX] & m) << (size * 8) | (cpu->gpr[R_RAX] & m);
+}
+
+static void div_store(struct x86_cpu *cpu, unsigned size, uint64_t q, uint64_t r)
+{
+	if (size == 1) {
+		reg_write_sized(cpu, R_RAX, 2, (q & 0xff) | (r & 0xff) << 8);
+		return;
+	}
+	reg_write_sized(cpu, R_RAX, size, q);
+	reg_write_sized(cpu, R_RDX, size, r);
+}
+
+/* Flags after DIV/IDIV are undefined; they are left as they were. */
+static void exec_div(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t d = rm_read(cpu, i, size), q, r;
+	if (!d)
+		cpu_raise(cpu, EXC_DE, 0);
+	unsigned __int128 n = div_dividend(cpu, size);
+	if (!(n >> 64)) {
+		uint64_t n64 = (uint64_t)n;
+		q = n64 / d;
+		r = n64 % d;
+		if (size < 8 && (q >> (size * 8)))
+			cpu_raise(cpu, EXC_DE, 0);
+	} else {
+		/* Only 64-bit operands get here: overflow unless rDX < divisor. */
+		if ((uint64_t)(n >> 64) >= d)
+			cpu_raise(cpu, EXC_DE, 0);
+		q = (uint64_t)(n / d);
+		r = (uint64_t)(n % d);
+	}
+	div_store(cpu, size, q, r);
+}
+
+/* Sign and magnitude, so that no host division can overflow or trap. */
+static void exec_idiv(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize, bits = size * 8;
+	int64_t d = exec_sext(rm_read(cpu, i, size), size);
+	if (!d)
+		cpu_raise(cpu, EXC_DE, 0);
+	unsigned __int128 un = div_dividend(cpu, size);
+	bool nneg;
+	if (size == 8) {
+		nneg = (int64_t)cpu->gpr[R_RDX] < 0;
+	} else {
+		nneg = (un >> (2 * bits - 1)) & 1;
+		if (nneg)
+			un |= ~(unsigned __int128)0 << (2 * bits);
+	}
+	if (nneg)
+		un = -un;
+	uint64_t ud = d < 0 ? -(uint64_t)d : (uint64_t)d;
+	unsigned __int128 uq, ur;
+	if (!(un >> 64)) {
+		uq = (uint64_t)un / ud;
+		ur = (uint64_t)un % ud;
+	} else {
+		uq = un / ud;
+		ur = un % ud;
+	}
+	bool qneg = nneg != (d < 0);
+	unsigned __int128 lim = (unsigned __int128)1 << (bits - 1);
+	if (uq > lim - !qneg)
+		cpu_raise(cpu, EXC_DE, 0);
+	uint64_t q = qneg ? -(uint64_t)uq : (uint64_t)uq;
+	uint64_t r = nneg ? -(uint64_t)ur : (uint64_t)ur;
+	div_store(cpu, size, q, r);
+}
+
+/* ---- shifts and rotates ------------------------------------------------------- */
+
+/* Forms Eb/Ev with I1, CL or Ib; the count is masked to 5 bits (6 for 64-bit). */
+static inline unsigned shift_count(const struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned f = i->opnd[i->opnd[2] != X86_O_NONE ? 2 : 1];
+	unsigned c = f == X86_O_I1 ? 1 : f == X86_O_CL ? (unsigned)cpu->gpr[R_RCX] : (unsigned)i->imm;
+	return c & (i->opsize == 8 ? 63 : 31);
+}
+
+/*
+ * A zero count changes no flags, but the destination is still written:
+ * hardware zero-extends a 32-bit register even then.
+ */
+EXEC_INLINE void shift_op(struct x86_cpu *cpu, const struct x86_insn *i, enum cc_op kind)
+{
+	unsigned size = i->opsize, n = shift_count(cpu, i);
+	uint64_t m = exec_mask(size), r;
+	struct eloc l;
+	uint64_t a = e_load(cpu, i, size, &l);
+	if (kind == CC_SHL)
+		r = (a << n) & m;
+	else if (kind == CC_SHR)
+		r = a >> n;
+	else
+		r = (uint64_t)(exec_sext(a, size) >> n) & m;
+	e_store(cpu, i, size, &l, r);
+	if (n)
+		cc_set(cpu, kind, size, a, n, r);
+}
+
+static void exec_shl(struct x86_cpu *cpu, const struct x86_insn *i) { shift_op(cpu, i, CC_SHL); }
+static void exec_shr(struct x86_cpu *cpu, const struct x86_insn *i) { shift_op(cpu, i, CC_SHR); }
+static void exec_sar(struct x86_cpu *cpu, const struct x86_insn *i) { shift_op(cpu, i, CC_SAR); }
+
+/* Rotates define only CF and OF (OF only for count 1, computed always). */
+static void rotate_flags(struct x86_cpu *cpu, bool cf, bool of)
+{
+	uint64_t f = cc_flags(cpu) & ~(uint64_t)(F_CF | F_OF);
+	cc_set_eager(cpu, f | (cf ? F_CF : 0) | (of ? F_OF : 0));
+}
+
+static void exec_rol(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize, bits = size * 8, n = shift_count(cpu, i), t = n & (bits - 1);
+	uint64_t m = exec_mask(size);
+	struct eloc l;
+	uint64_t a = e_load(cpu, i, size, &l);
+	uint64_t r = t ? ((a << t) | (a >> (bits - t))) & m : a;
+	e_store(cpu, i, size, &l, r);
+	if (n) {
+		bool cf = r & 1;
+		rotate_flags(cpu, cf, ((r >> (bits - 1)) & 1) ^ cf);
+	}
+}
+
+static void exec_ror(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize, bits = size * 8, n = shift_count(cpu, i), t = n & (bits - 1);
+	uint64_t m = exec_mask(size);
+	struct eloc l;
+	uint64_t a = e_load(cpu, i, size, &l);
+	uint64_t r = t ? ((a >> t) | (a << (bits - t))) & m : a;
+	e_store(cpu, i, size, &l, r);
+	if (n) {
+		bool msb = (r >> (bits - 1)) & 1;
+		rotate_flags(cpu, msb, msb ^ ((r >> (bits - 2)) & 1));
+	}
+}
+
+/* RCL/RCR rotate bits+1 bits (CF included): counts are taken mod 9 and 17 for bytes and words. */
+EXEC_INLINE void rotate_carry(struct x86_cpu *cpu, const struct x86_insn *i, bool left)
+{
+	unsigned size = i->opsize, bits = size * 8, n = shift_count(cpu, i);
+	unsigned t = size == 1 ? n % 9 : size == 2 ? n % 17 : n;
+	struct eloc l;
+	uint64_t a = e_load(cpu, i, size, &l);
+	if (!t) {
+		e_store(cpu, i, size, &l, a);
+		return;
+	}
+	unsigned w = bits + 1;
+	unsigned __int128 wm = ((unsigned __int128)1 << w) - 1;
+	unsigned __int128 v = (unsigned __int128)cc_carry(cpu) << bits | a;
+	v = left ? (v << t | v >> (w - t)) & wm : (v >> t | v << (w - t)) & wm;
+	uint64_t r = (uint64_t)v & exec_mask(size);
+	bool cf = (v >> bits) & 1, msb = (r >> (bits - 1)) & 1;
+	e_store(cpu, i, size, &l, r);
+	rotate_flags(cpu, cf, left ? msb ^ cf : msb ^ ((r >> (bits - 2)) & 1));
+}
+
+static void exec_rcl(struct x86_cpu *cpu, const struct x86_insn *i) { rotate_carry(cpu, i, true); }
+static void exec_rcr(struct x86_cpu *cpu, const struct x86_insn *i) { rotate_carry(cpu, i, false); }
+
+/*
+ * SHLD/SHRD Ev, Gv, Ib/CL. Counts above 16 on 16-bit operands give
+ * undefined results; they are computed as a shift through Gv:Ev.
+ */
+EXEC_INLINE void double_shift(struct x86_cpu *cpu, const struct x86_insn *i, bool left)
+{
+	unsigned size = i->opsize, bits = size * 8, n = shift_count(cpu, i);
+	uint64_t m = exec_mask(size), b = reg_read(cpu, i, i->reg, size), r;
+	bool cf;
+	struct eloc l;
+	uint64_t a = e_load(cpu, i, size, &l);
+	if (!n) {
+		e_store(cpu, i, size, &l, a);
+		return;
+	}
+	if (n > bits) { /* 16-bit only: swap roles past the first 16 */
+		uint64_t t = a;
+		a = b;
+		b = t;
+		n -= bits;
+	}
+	if (left) {
+		r = n == bits ? b : ((a << n) | (b >> (bits - n))) & m;
+		cf = (a >> (bits - n)) & 1;
+	} else {
+		r = n == bits ? b : ((a >> n) | (b << (bits - n))) & m;
+		cf = (a >> (n - 1)) & 1;
+	}
+	e_store(cpu, i, size, &l, r);
+	uint64_t f = flags_szp(r, size) | (cf ? F_CF : 0);
+	if (((r ^ a) >> (bits - 1)) & 1)
+		f |= F_OF;
+	cc_set_eager(cpu, f);
+}
+
+static void exec_shld(struct x86_cpu *cpu, const struct x86_insn *i) { double_shift(cpu, i, true); }
+static void exec_shrd(struct x86_cpu *cpu, const struct x86_insn *i) { double_shift(cpu, i, false); }
+
+/* ---- bit test and scan --------------------------------------------------------- */
+
+/*
+ * BT/BTS/BTR/BTC: Ev,Ib takes the bit number mod the operand width; Ev,Gv
+ * with a register operand likewise; Ev,Gv with memory treats Gv as a
+ * signed bit offset from the operand's address, so the access may land
+ * anywhere in the segment (operand-size aligned units, as hardware).
+ */
+EXEC_INLINE void bit_op(struct x86_cpu *cpu, const struct x86_insn *i, unsigned k)
+{
+	unsigned size = i->opsize, bits = size * 8;
+	uint64_t off, a, mask;
+	bool mem = x86_insn_is_mem(i);
+	uint64_t ea = 0;
+	if (i->opnd[1] == X86_O_Ib) {
+		off = i->imm & (bits - 1);
+		if (mem)
+			ea = insn_ea(cpu, i);
+	} else {
+		uint64_t src = reg_read(cpu, i, i->reg, size);
+		off = src & (bits - 1);
+		if (mem) {
+			int64_t soff = exec_sext(src, size);
+			int64_t unit = soff >> __builtin_ctz(bits);
+			ea = (insn_ea(cpu, i) + (uint64_t)unit * size) & exec_mask(i->addrsize);
+		}
+	}
+	mask = 1ULL << off;
+	if (!mem) {
+		a = reg_read(cpu, i, i->rm, size);
+		if (k != ALU_TEST)
+			reg_write(cpu, i, i->rm, size, alu_calc(k, a, k == ALU_AND ? ~mask : mask, false));
+	} else if (k == ALU_TEST) {
+		a = seg_load_val(cpu, i->seg, ea, size);
+	} else {
+		uint64_t la = seg_linear(cpu, i->seg, ea, size, MMU_WRITE);
+		uint64_t b = k == ALU_AND ? ~mask : mask;
+		if (x86_insn_lock(i)) {
+			a = mem_rmw_locked(cpu, la, size, k, b, false);
+		} else {
+			a = mem_load(cpu, la, size);
+			mem_store(cpu, la, size, alu_calc(k, a, b, false));
+		}
+	}
+	uint64_t f = cc_flags(cpu) & ~(uint64_t)F_CF;
+	cc_set_eager(cpu, f | ((a >> off) & 1));
+}
+
+static void exec_bt(struct x86_cpu *cpu, const struct x86_insn *i) { bit_op(cpu, i, ALU_TEST); }
+static void exec_bts(struct x86_cpu *cpu, const struct x86_insn *i) { bit_op(cpu, i, ALU_OR); }
+static void exec_btr(struct x86_cpu *cpu, const struct x86_insn *i) { bit_op(cpu, i, ALU_AND); }
+static void exec_btc(struct x86_cpu *cpu, const struct x86_insn *i) { bit_op(cpu, i, ALU_XOR); }
+
+/*
+ * BSF/BSR: ZF says the source was zero, and then the destination keeps
+ * its whole old value (what Intel and AMD hardware do). The other flags
+ * are undefined; recording a logic result of "source non-zero" yields
+ * ZF and clears the rest at no cost.
+ */
+static void exec_bsf(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t src = rm_read(cpu, i, size);
+	if (src)
+		reg_write(cpu, i, i->reg, size, (uint64_t)__builtin_ctzll(src));
+	cc_set(cpu, CC_LOGIC, size, 0, 0, src != 0);
+}
+
+static void exec_bsr(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t src = rm_read(cpu, i, size);
+	if (src)
+		reg_write(cpu, i, i->reg, size, 63 - (uint64_t)__builtin_clzll(src));
+	cc_set(cpu, CC_LOGIC, size, 0, 0, src != 0);
+}
+
+/* TZCNT/LZCNT: CF = source zero, ZF = result zero; others undefined (cleared). */
+static void exec_tzcnt(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t src = rm_read(cpu, i, size);
+	uint64_t r = src ? (uint64_t)__builtin_ctzll(src) : size * 8;
+	reg_write(cpu, i, i->reg, size, r);
+	cc_set_eager(cpu, (src ? 0 : F_CF) | (r ? 0 : F_ZF));
+}
+
+static void exec_lzcnt(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t src = rm_read(cpu, i, size);
+	uint64_t r = src ? (uint64_t)__builtin_clzll(src) - (64 - size * 8) : size * 8;
+	reg_write(cpu, i, i->reg, size, r);
+	cc_set_eager(cpu, (src ? 0 : F_CF) | (r ? 0 : F_ZF));
+}
+
+/* POPCNT clears every arithmetic flag but ZF (source zero). */
+static void exec_popcnt(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned size = i->opsize;
+	uint64_t src = rm_read(cpu, i, size);
+	reg_write(cpu, i, i->reg, size, (uint64_t)__builtin_popcountll(src));
+	cc_set_eager(cpu, src ? 0 : F_ZF);
+}
+
+/* ---- BCD (not in 64-bit mode: the decoder raises #UD there) ------------------- */
+
+static inline unsigned get_al(const struct x86_cpu *cpu)
+{
+	return cpu->gpr[R_RAX] & 0xff;
+}
+
+static inline void set_al(struct x86_cpu *cpu, unsigned v)
+{
+	reg_write_sized(cpu, R_RAX, 1, v);
+}
+
+static void exec_daa(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	uint64_t f = cc_flags(cpu);
+	unsigned al = get_al(cpu), old_al = al;
+	bool old_cf = f & F_CF, cf = false, af = false;
+	if ((al & 0xf) > 9 || (f & F_AF)) {
+		cf = old_cf || al > 0xf9;
+		al = (al + 6) & 0xff;
+		af = true;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (al + 0x60) & 0xff;
+		cf = true;
+	} else {
+		cf = false;
+	}
+	set_al(cpu, al);
+	cc_set_eager(cpu, flags_szp(al, 1) | (cf ? F_CF : 0) | (af ? F_AF : 0));
+}
+
+static void exec_das(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	uint64_t f = cc_flags(cpu);
+	unsigned al = get_al(cpu), old_al = al;
+	bool old_cf = f & F_CF, cf = false, af = false;
+	if ((al & 0xf) > 9 || (f & F_AF)) {
+		cf = old_cf || al < 6;
+		al = (al - 6) & 0xff;
+		af = true;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (al - 0x60) & 0xff;
+		cf = true;
+	}
+	set_al(cpu, al);
+	cc_set_eager(cpu, flags_szp(al, 1) | (cf ? F_CF : 0) | (af ? F_AF : 0));
+}
+
+EXEC_INLINE void ascii_adjust(struct x86_cpu *cpu, bool sub)
+{
+	uint64_t f = cc_flags(cpu);
+	unsigned ax = cpu->gpr[R_RAX] & 0xffff;
+	bool adj = (ax & 0xf) > 9 || (f & F_AF);
+	if (adj) {
+		if (sub) {
+			unsigned al = (ax - 6) & 0xff, ah = ((ax >> 8) - 1) & 0xff;
+			ax = ah << 8 | al;
+		} else {
+			ax = (ax + 0x106) & 0xffff;
+		}
+	}
+	ax &= 0xff0f;
+	reg_write_sized(cpu, R_RAX, 2, ax);
+	cc_set_eager(cpu, flags_szp(ax & 0xff, 1) | (adj ? F_AF | F_CF : 0));
+}
+
+static void exec_aaa(struct x86_cpu *cpu, const struct x86_insn *i) { (void)i; ascii_adjust(cpu, false); }
+static void exec_aas(struct x86_cpu *cpu, const struct x86_insn *i) { (void)i; ascii_adjust(cpu, true); }
+
+static void exec_aam(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned base = i->imm & 0xff, al = get_al(cpu);
+	if (!base)
+		cpu_raise(cpu, EXC_DE, 0);
+	reg_write_sized(cpu, R_RAX, 2, (al / base) << 8 | (al % base));
+	cc_set(cpu, CC_LOGIC, 1, 0, 0, al % base);
+}
+
+static void exec_aad(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	unsigned base = i->imm & 0xff, ax = cpu->gpr[R_RAX] & 0xffff;
+	unsigned al = ((ax & 0xff) + (ax >> 8) * base) & 0xff;
+	reg_write_sized(cpu, R_RAX, 2, al);
+	cc_set(cpu, CC_LOGIC, 1, 0, 0, al);
+}
+
+static void exec_salc(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	set_al(cpu, cc_carry(cpu) ? 0xff : 0);
+}
+
+/* ---- flag instructions ------------------------------------------------------------ */
+
+static void exec_clc(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	cc_set_eager(cpu, cc_flags(cpu) & ~(uint64_t)F_CF);
+}
+
+static void exec_stc(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	cc_set_eager(cpu, cc_flags(cpu) | F_CF);
+}
+
+static void exec_cmc(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	cc_set_eager(cpu, cc_flags(cpu) ^ F_CF);
+}
+
+static void exec_cld(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	cpu->rflags &= ~(uint64_t)F_DF;
+}
+
+static void exec_std(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	cpu->rflags |= F_DF;
+}
+
+/* AH = SF:ZF:0:AF:0:PF:1:CF. 64-bit mode allows both (CPUID LAHF_LM). */
+static void exec_lahf(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	uint64_t f = (cc_flags(cpu) & 0xd5) | 0x02;
+	cpu->gpr[R_RAX] = (cpu->gpr[R_RAX] & ~0xff00ULL) | f << 8;
+}
+
+static void exec_sahf(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	uint64_t ah = (cpu->gpr[R_RAX] >> 8) & 0xd5;
+	cc_set_eager(cpu, (cc_flags(cpu) & F_OF) | ah);
+}
+
+void exec_int_register(exec_fn *t)
+{
+	t[OP_ADD] = exec_add;
+	t[OP_OR] = exec_or;
+	t[OP_ADC] = exec_adc;
+	t[OP_SBB] = exec_sbb;
+	t[OP_AND] = exec_and;
+	t[OP_SUB] = exec_sub;
+	t[OP_XOR] = exec_xor;
+	t[OP_CMP] = exec_cmp;
+	t[OP_TEST] = exec_test;
+	t[OP_INC] = exec_inc;
+	t[OP_DEC] = exec_dec;
+	t[OP_NOT] = exec_not;
+	t[OP_NEG] = exec_neg;
+	t[OP_MUL] = exec_mul;
+	t[OP_IMUL] = exec_imul;
+	t[OP_DIV] = exec_div;
+	t[OP_IDIV] = exec_idiv;
+	t[OP_ROL] = exec_rol;
+	t[OP_ROR] = exec_ror;
+	t[OP_RCL] = exec_rcl;
+	t[OP_RCR] = exec_rcr;
+	t[OP_SHL] = exec_shl;
+	t[OP_SHR] = exec_shr;
+	t[OP_SAR] = exec_sar;
+	t[OP_SHLD] = exec_shld;
+	t[OP_SHRD] = exec_shrd;
+	t[OP_BT] = exec_bt;
+	t[OP_BTS] = exec_bts;
+	t[OP_BTR] = exec_btr;
+	t[OP_BTC] = exec_btc;
+	t[OP_BSF] = exec_bsf;
+	t[OP_BSR] = exec_bsr;
+	t[OP_TZCNT] = exec_tzcnt;
+	t[OP_LZCNT] = exec_lzcnt;
+	t[OP_POPCNT] = exec_popcnt;
+	t[OP_DAA] = exec_daa;
+	t[OP_DAS] = exec_das;
+	t[OP_AAA] = exec_aaa;
+	t[OP_AAS] = exec_aas;
+	t[OP_AAM] = exec_aam;
+	t[OP_AAD] = exec_aad;
+	t[OP_SALC] = exec_salc;
+	t[OP_CLC] = exec_clc;
+	t[OP_STC] = exec_stc;
+	t[OP_CMC] = exec_cmc;
+	t[OP_CLD] = exec_cld;
+	t[OP_STD] = exec_std;
+	t[OP_LAHF] = exec_lahf;
+	t[OP_SAHF] = exec_sahf;
+	exec_data_register(t);
+}

@@ -1,0 +1,23 @@
+/* Private to the software CPU accelerator. */
+#ifndef KEMU_ACCEL_TCG_INT_H
+#define KEMU_ACCEL_TCG_INT_H
+
+#include <pthread.h>
+
+#include "accel/tcg/cpu.h"
+
+struct tcg_vcpu {
+	struct x86_cpu cpu; /* first: tcg_vcpu_of() relies on it */
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+};
+
+static inline struct tcg_vcpu *tcg_vcpu_of(struct x86_cpu *cpu)
+{
+	return (struct tcg_vcpu *)cpu;
+}
+
+/* Sleeps until kicked, an event is posted, or the VM stops. */
+void tcg_vcpu_wait(struct x86_cpu *cpu);
+
+#endif
