@@ -41,7 +41,9 @@ log() { echo "build-guest: $*" >&3; }
 die() { echo "build-guest: error: $*" >&2; exit 1; }
 
 self=$(readlink -f "${BASH_SOURCE[0]}")
-RECIPE=$(sha256sum "$self" | cut -d' ' -f1)
+# Static test programs that go into the guest's /usr/local/bin.
+PROGS=$(dirname "$self")/../tests/guest/progs
+RECIPE=$(cat "$self" "$PROGS"/*.c | sha256sum | cut -d' ' -f1)
 OUTPUTS=(vmlinuz vmlinux initrd.img version stamp)
 
 for tool in python3 dpkg-deb cpio gzip sha256sum flock; do
@@ -249,6 +251,11 @@ R=$WORK/root
 mkdir -p "$R"/{bin,sbin,usr/bin,usr/sbin,usr/local/bin,etc,proc,sys,dev,run,tmp,root,mnt} \
     "$R/lib/modules/$KVER"
 chmod 1777 "$R/tmp"
+
+for src in "$PROGS"/*.c; do
+    prog=$(basename "$src" .c)
+    gcc -static -O2 -o "$R/usr/local/bin/$prog" "$src" -lm || die "cannot build $prog"
+done
 
 BB=$WORK/busybox/bin/busybox
 [[ -x "$BB" ]] || die "no bin/busybox in $(basename "$BBDEB")"
