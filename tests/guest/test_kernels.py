@@ -13,6 +13,7 @@ accelerator or the VMM is not available here.
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import time
 
@@ -140,6 +141,12 @@ def main():
             print("SKIP: %s not found" % opts.qemu)
             return SKIP
         opts.qemu = path
+    if opts.vmm == "kemu":
+        have = subprocess.run([opts.kemu, "-accel", "help"], capture_output=True,
+                              text=True).stdout.split()
+        if opts.accel not in have:
+            print("SKIP: this kemu has no -accel %s" % opts.accel)
+            return SKIP
     if opts.accel == "kvm":
         why = kvm_unavailable()
         if why:
