@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <string.h>
 
+#include "accel/tcg/codecache.h"
 #include "accel/tcg/exec.h"
 #include "accel/tcg/tcg_int.h"
 #include "util/log.h"
@@ -79,8 +80,36 @@ void cpu_save_state(struct x86_cpu *cpu, struct x86_cpu_state *s)
 	s->efer = cpu->efer;
 }
 
-/* Decodes the instruction at CS:RIP, fetching across a page end if needed. */
-static void cpu_fetch_decode(struct x86_cpu *cpu, struct x86_insn *insn)
+/* Marks the page holding host as code and makes every vCPU's stores to it
+ * take the slow path (codecache.h). */
+static void cpu_mark_code_page(struct x86_cpu *cpu, size_t idx)
+{
+	struct code_pages *cp = cpu->code_pages;
+	atomic_store(&cp->code[idx], 1);
+	/* Our own TLB: drop writable entries that map this page. */
+	for (unsigned p = 0; p < 2; p++) {
+		for (unsigned i = 0; i < TLB_SIZE; i++) {
+			struct tlb_entry *e = &cpu->tlb[p][i];
+			if (e->tag_write == TLB_INVALID || !(e->tag_write & TLB_VALID))
+				continue;
+			uint8_t *host = (uint8_t *)(uintptr_t)((e->tag_write & MMU_PAGE_MASK) + e->addend);
+			if (code_page_index(cp, host) == idx)
+				e->tag_write = TLB_INVALID;
+		}
+	}
+	/* The others flush theirs before their next instruction. */
+	struct vm *vm = cpu->vm;
+	for (int i = 0; i < vm->ncpus; i++)
+		if (&vm->vcpus[i] != cpu->vcpu)
+			vcpu_notify(&vm->vcpus[i], VCPU_PENDING_TLB_FLUSH);
+}
+
+/*
+ * Decodes (or finds in the decode cache) the instruction at CS:RIP,
+ * fetching across a page end if needed. Returns the decoded instruction:
+ * a cache entry, or *scratch for instructions that cannot be cached.
+ */
+static const struct x86_insn *cpu_fetch_decode(struct x86_cpu *cpu, struct x86_insn *scratch)
 {
 	uint64_t la;
 	if (cpu->mode == 64) {
@@ -92,48 +121,74 @@ static void cpu_fetch_decode(struct x86_cpu *cpu, struct x86_insn *insn)
 	}
 	uint8_t *host;
 	size_t avail;
-	mmu_translate_code(cpu, la, &host, &avail);
+	uint64_t pa = mmu_translate_code(cpu, la, &host, &avail);
 	enum x86_mode mode = cpu->mode == 64 ? X86_MODE_64 : cpu->mode == 32 ? X86_MODE_32
 									      : X86_MODE_16;
+	struct code_pages *cp = cpu->code_pages;
+	struct dcache_entry *de = NULL;
+	size_t page = 0;
+	uint32_t gen = 0;
+	if (host && cp) {
+		page = code_page_index(cp, host);
+		if (page < cp->npages) {
+			de = &cpu->dcache[dcache_index(pa)];
+			gen = atomic_load_explicit(&cp->gen[page], memory_order_acquire);
+			if (de->tag == dcache_tag(pa, mode) && de->gen == gen)
+				return &de->insn;
+		}
+	}
+
 	uint8_t buf[X86_MAX_INSN_LEN];
 	if (host && avail >= X86_MAX_INSN_LEN) {
-		int r = x86_decode(insn, host, X86_MAX_INSN_LEN, mode);
-		if (r == X86_DECODE_OK)
-			return;
-		cpu_raise(cpu, r == X86_DECODE_GP ? EXC_GP : EXC_UD, 0);
+		if (de && !code_page_is_code(cp, page)) {
+			/* Mark before decoding: a store from now on bumps gen. */
+			cpu_mark_code_page(cpu, page);
+			gen = atomic_load_explicit(&cp->gen[page], memory_order_acquire);
+		}
+		int r = x86_decode(scratch, host, X86_MAX_INSN_LEN, mode);
+		if (r != X86_DECODE_OK)
+			cpu_raise(cpu, r == X86_DECODE_GP ? EXC_GP : EXC_UD, 0);
+		if (de && (pa & 0xfff) + scratch->len <= MMU_PAGE_SIZE) {
+			de->insn = *scratch;
+			de->gen = gen;
+			de->tag = dcache_tag(pa, mode);
+			return &de->insn;
+		}
+		return scratch;
 	}
 	/* Near a page end or in MMIO: fetch only the bytes the decoder asks for,
-	 * so that a fault on the next page happens only if the insn needs it. */
+	 * so that a fault on the next page happens only if the insn needs it.
+	 * Such instructions are not cached. */
 	size_t have = host ? avail : 0;
 	if (host)
 		memcpy(buf, host, have);
 	for (;;) {
-		int r = x86_decode(insn, buf, have, mode);
+		int r = x86_decode(scratch, buf, have, mode);
 		if (r == X86_DECODE_OK)
-			return;
-		if (r != X86_DECODE_NEED_MORE || insn->len <= have || insn->len > X86_MAX_INSN_LEN)
+			return scratch;
+		if (r != X86_DECODE_NEED_MORE || scratch->len <= have || scratch->len > X86_MAX_INSN_LEN)
 			cpu_raise(cpu, r == X86_DECODE_GP || r == X86_DECODE_NEED_MORE ? EXC_GP : EXC_UD, 0);
 		if (cpu->mode != 64)
-			seg_linear(cpu, SEG_CS, cpu->rip, insn->len, MMU_FETCH);
-		mmu_fetch(cpu, la + have, buf + have, insn->len - have);
-		have = insn->len;
+			seg_linear(cpu, SEG_CS, cpu->rip, scratch->len, MMU_FETCH);
+		mmu_fetch(cpu, la + have, buf + have, scratch->len - have);
+		have = scratch->len;
 	}
 }
 
 void cpu_step(struct x86_cpu *cpu)
 {
-	struct x86_insn insn;
+	struct x86_insn scratch;
 	cpu->insn_rip = cpu->rip;
-	cpu_fetch_decode(cpu, &insn);
+	const struct x86_insn *insn = cpu_fetch_decode(cpu, &scratch);
 	bool shadow = cpu->intr_shadow;
-	cpu->rip = (cpu->rip + insn.len) & (cpu->mode == 64 ? ~0ULL : 0xffffffffULL);
-	exec_fn fn = exec_table[insn.op];
+	cpu->rip = (cpu->rip + insn->len) & (cpu->mode == 64 ? ~0ULL : 0xffffffffULL);
+	exec_fn fn = exec_table[insn->op];
 	if (!fn) {
 		log_debug("cpu %d: no handler for %s at %#llx", cpu->vcpu ? cpu->vcpu->index : 0,
-			  x86_op_name(insn.op), (unsigned long long)cpu->insn_rip);
+			  x86_op_name(insn->op), (unsigned long long)cpu->insn_rip);
 		cpu_raise(cpu, EXC_UD, 0);
 	}
-	fn(cpu, &insn);
+	fn(cpu, insn);
 	/* STI and MOV SS shadow only the one instruction after them. */
 	if (shadow)
 		cpu->intr_shadow = false;

@@ -173,6 +173,10 @@ struct x86_cpu {
 	jmp_buf exc_jmp;
 	uint64_t insn_rip;      /* rip of the instruction being executed */
 
+	/* Decoded-instruction cache and the VM's code-page state (codecache.h). */
+	struct dcache_entry *dcache;
+	struct code_pages *code_pages;
+
 	struct vcpu *vcpu;
 	struct vm *vm;
 	uint64_t icount;        /* instructions retired, for statistics */

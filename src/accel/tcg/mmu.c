@@ -17,6 +17,7 @@
  * rather than setting bits in an entry it did not check.
  */
 #include "accel/tcg/mmu.h"
+#include "accel/tcg/codecache.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -439,6 +440,18 @@ static struct xlat tlb_fill(struct x86_cpu *cpu, uint64_t la, int access, unsign
 	 * mmu_st_slow, where the page's translations get invalidated.
 	 */
 	e->tag_write = (w.write_ok && w.dirty) ? tag : TLB_INVALID;
+	/* Code pages (codecache.h) never get a fast-path write entry; the
+	 * first store to one invalidates the instructions cached from it. */
+	struct code_pages *cp = cpu->code_pages;
+	if (host && cp) {
+		size_t idx = code_page_index(cp, host);
+		if (code_page_is_code(cp, idx)) {
+			if (access == MMU_WRITE)
+				code_page_invalidate(cp, idx);
+			else
+				e->tag_write = TLB_INVALID;
+		}
+	}
 	e->tag_code = w.exec_ok ? tag : TLB_INVALID;
 	e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
 	e->paddr = pa_page | (w.global ? TLBP_GLOBAL : 0);

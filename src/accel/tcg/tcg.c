@@ -26,16 +26,25 @@ static int tcg_probe(bool *native, struct error *e)
 
 static int tcg_vm_init(struct vm *vm, struct error *e)
 {
-	(void)vm;
-	(void)e;
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	pthread_once(&once, exec_table_init);
+	struct tcg_vm *t = calloc(1, sizeof(*t));
+	if (!t)
+		return error_set(e, -ENOMEM, "out of memory");
+	vm->accel_state = t;
+	if (code_pages_init(&t->code_pages, &vm->mem))
+		return error_set(e, -ENOMEM, "out of memory for the code cache");
 	return 0;
 }
 
 static void tcg_vm_destroy(struct vm *vm)
 {
-	(void)vm;
+	struct tcg_vm *t = vm->accel_state;
+	if (!t)
+		return;
+	code_pages_destroy(&t->code_pages);
+	free(t);
+	vm->accel_state = NULL;
 }
 
 static int tcg_vcpu_init(struct vcpu *v, struct error *e)
@@ -50,6 +59,10 @@ static int tcg_vcpu_init(struct vcpu *v, struct error *e)
 	struct x86_cpu *cpu = &t->cpu;
 	cpu->vcpu = v;
 	cpu->vm = v->vm;
+	cpu->code_pages = &((struct tcg_vm *)v->vm->accel_state)->code_pages;
+	cpu->dcache = calloc(DCACHE_SIZE, sizeof(*cpu->dcache));
+	if (!cpu->dcache)
+		return error_set(e, -ENOMEM, "out of memory");
 	mmu_cpu_init(cpu);
 	cpu_do_init(cpu); /* architectural INIT state, FPU/SSE/MSR defaults */
 	if (v->index == 0) {
@@ -72,6 +85,7 @@ static void tcg_vcpu_destroy(struct vcpu *v)
 		return;
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
+	free(t->cpu.dcache);
 	free(t);
 	v->accel = NULL;
 }

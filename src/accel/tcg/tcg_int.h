@@ -4,7 +4,13 @@
 
 #include <pthread.h>
 
+#include "accel/tcg/codecache.h"
 #include "accel/tcg/cpu.h"
+
+/* vm->accel_state under the software CPU. */
+struct tcg_vm {
+	struct code_pages code_pages;
+};
 
 struct tcg_vcpu {
 	struct x86_cpu cpu; /* first: tcg_vcpu_of() relies on it */

@@ -1,0 +1,37 @@
+#include "accel/tcg/codecache.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+int code_pages_init(struct code_pages *cp, const struct guest_mem *m)
+{
+	cp->npages = (size_t)(m->ram_size >> 12);
+	cp->base = m->base;
+	cp->gen = calloc(cp->npages, sizeof(*cp->gen));
+	cp->code = calloc(cp->npages, sizeof(*cp->code));
+	if (!cp->gen || !cp->code) {
+		code_pages_destroy(cp);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+void code_pages_destroy(struct code_pages *cp)
+{
+	free((void *)cp->gen);
+	free((void *)cp->code);
+	cp->gen = NULL;
+	cp->code = NULL;
+	cp->npages = 0;
+}
+
+void code_pages_written(struct code_pages *cp, const void *host, size_t len)
+{
+	if (!len || !cp->npages)
+		return;
+	size_t first = code_page_index(cp, host);
+	size_t last = code_page_index(cp, (const uint8_t *)host + len - 1);
+	for (size_t i = first; i <= last && i < cp->npages; i++)
+		if (atomic_load_explicit(&cp->code[i], memory_order_relaxed))
+			code_page_invalidate(cp, i);
+}
