@@ -10,11 +10,15 @@
  *   0xfee00000  local APICs
  *   0x100000000 RAM above 3 GiB, if any
  *
- * Port I/O: COM1 0x3f8 (IRQ 4), RTC 0x70 (IRQ 8), i8042 0x60/0x64,
- * port 0x80, ACPI PM 0x600 (SCI IRQ 9), PCI 0xcf8 (reset control 0xcf9),
- * fw_cfg 0x510. The PIT (0x40, 0x61), PICs (0x20, 0xa0), IOAPIC and local
- * APICs are the accelerator's when it has them (KVM), else the board
+ * Port I/O: COM1 0x3f8 (IRQ 4), RTC 0x70 (IRQ 8), i8042 0x60/0x64 (IRQ 1,
+ * IRQ 12), port 0x80, ACPI PM 0x600 (SCI IRQ 9), PCI 0xcf8 (reset control
+ * 0xcf9), fw_cfg 0x510. The PIT (0x40, 0x61), PICs (0x20, 0xa0), IOAPIC and
+ * local APICs are the accelerator's when it has them (KVM), else the board
  * creates them in user space (hw/intc, hw/timer).
+ *
+ * microvm is the same machine without the PCI host: the ACPI tables then
+ * leave out \_SB.PCI0, and a stand-alone reset control register keeps
+ * port 0xcf9 (the FADT reset register) working.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,6 +31,7 @@
 #include "hw/timer/pit.h"
 #include "hw/isa/debug_port.h"
 #include "hw/isa/i8042.h"
+#include "hw/isa/reset_port.h"
 #include "hw/isa/rtc.h"
 #include "hw/isa/uart.h"
 #include "hw/pci/pci.h"
@@ -39,6 +44,8 @@
 #define PC_COM1 0x3f8
 #define PC_COM1_IRQ 4
 #define PC_RTC_IRQ 8
+#define PC_KBD_IRQ 1
+#define PC_AUX_IRQ 12
 #define PC_IOAPIC 0xfec00000ULL
 #define PC_LAPIC 0xfee00000ULL
 
@@ -50,6 +57,7 @@ struct board {
 	struct rtc *rtc;
 	struct i8042 *i8042;
 	struct pci_bus *pci;
+	struct reset_port *reset; /* only without the PCI host, which decodes 0xcf9 */
 	struct acpi_pm *pm;
 	struct fw_cfg *fw_cfg;
 };
@@ -110,15 +118,20 @@ static int pc_devices(struct board *b, const struct config *cfg, struct chardev 
 	b->com1 = uart_create(&vm->pio, PC_COM1, vm_irq_line(vm, PC_COM1_IRQ), serial, e);
 	if (!b->com1)
 		return -EINVAL;
-	b->rtc = rtc_create(&vm->pio, vm_irq_line(vm, PC_RTC_IRQ), vm->mem.ram_size, e);
+	b->rtc = rtc_create(&vm->pio, &vm->timers, vm_irq_line(vm, PC_RTC_IRQ),
+			    vm->mem.ram_size, e);
 	if (!b->rtc)
 		return -EINVAL;
-	b->i8042 = i8042_create(vm, e);
+	b->i8042 = i8042_create(vm, vm_irq_line(vm, PC_KBD_IRQ), vm_irq_line(vm, PC_AUX_IRQ), e);
 	if (!b->i8042)
 		return -EINVAL;
 	if (pc) {
 		b->pci = pci_host_create(vm, e);
 		if (!b->pci)
+			return -EINVAL;
+	} else {
+		b->reset = reset_port_create(vm, ACPI_RESET_PORT, e);
+		if (!b->reset)
 			return -EINVAL;
 	}
 	b->pm = acpi_pm_create(vm, e);
@@ -180,6 +193,7 @@ int board_create(struct board **out, struct vm *vm, const struct config *cfg,
 	};
 	struct acpi_config acpi = {
 		.ncpus = cfg->smp, .lapic_addr = PC_LAPIC, .ioapic_addr = PC_IOAPIC, .pic = true,
+		.pci = b->pci != NULL, .i8042 = b->i8042 != NULL,
 	};
 	r = acpi_build_tables(&vm->mem, PC_ACPI_BASE, PC_ACPI_SIZE, &acpi, &req.rsdp, e);
 	if (r)
@@ -206,6 +220,7 @@ void board_destroy(struct board *b)
 		return;
 	fw_cfg_destroy(b->fw_cfg);
 	acpi_pm_destroy(b->pm);
+	reset_port_destroy(b->reset);
 	pci_host_destroy(b->pci);
 	i8042_destroy(b->i8042);
 	rtc_destroy(b->rtc);

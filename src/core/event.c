@@ -10,15 +10,13 @@ int event_loop_init(struct event_loop *l)
 {
 	for (int i = 0; i < EVENT_MAX_HANDLERS; i++)
 		l->handlers[i] = (struct event_handler){ 0 };
+	l->wakefd = -1;
 	l->epfd = epoll_create1(EPOLL_CLOEXEC);
 	if (l->epfd < 0)
 		return -errno;
 	l->wakefd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	if (l->wakefd < 0) {
-		int r = -errno;
-		close(l->epfd);
-		return r;
-	}
+	if (l->wakefd < 0)
+		return -errno;
 	struct epoll_event ev = { .events = EPOLLIN, .data.ptr = NULL };
 	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->wakefd, &ev) < 0)
 		return -errno;
@@ -27,8 +25,11 @@ int event_loop_init(struct event_loop *l)
 
 void event_loop_destroy(struct event_loop *l)
 {
-	close(l->wakefd);
-	close(l->epfd);
+	if (l->wakefd >= 0)
+		close(l->wakefd);
+	if (l->epfd >= 0)
+		close(l->epfd);
+	l->wakefd = l->epfd = -1;
 }
 
 int event_add_fd(struct event_loop *l, int fd, uint32_t events, event_cb cb, void *opaque)

@@ -10,6 +10,8 @@
 int vm_init(struct vm *vm, int ncpus)
 {
 	memset(vm, 0, sizeof(*vm));
+	/* So that vm_destroy() after a failure here closes only what was opened. */
+	vm->loop.epfd = vm->loop.wakefd = vm->timers.fd = -1;
 	pthread_mutex_init(&vm->io_lock, NULL);
 	bus_init(&vm->pio, "ioport", &vm->io_lock);
 	bus_init(&vm->mmio, "mmio", &vm->io_lock);

@@ -15,7 +15,11 @@
 
 #define ACPI_PM_BASE 0x600     /* PM1a_EVT at +0, PM1a_CNT at +4, PM_TMR at +8 */
 #define ACPI_PM_LEN 0x10
-#define ACPI_RESET_PORT 0xcf9  /* FADT reset register, value ACPI_RESET_VALUE */
+/*
+ * FADT reset register, value ACPI_RESET_VALUE. The board must decode it:
+ * the PCI host does on pc, hw/isa/reset_port.c on machines without PCI.
+ */
+#define ACPI_RESET_PORT 0xcf9
 #define ACPI_RESET_VALUE 0x06
 #define ACPI_SCI_IRQ 9
 #define ACPI_S5_SLP_TYP 0      /* what _S5 returns; written to PM1a_CNT.SLP_TYP */
@@ -25,6 +29,8 @@ struct acpi_config {
 	uint64_t lapic_addr;   /* 0xfee00000 */
 	uint64_t ioapic_addr;  /* 0xfec00000 */
 	bool pic;              /* legacy 8259 present (pc): MADT PCAT_COMPAT + ISA overrides */
+	bool pci;              /* PCI host bridge present: DSDT \_SB.PCI0 */
+	bool i8042;            /* keyboard controller present: FADT IAPC_BOOT_ARCH 8042 */
 };
 
 /*

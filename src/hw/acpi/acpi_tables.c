@@ -5,7 +5,7 @@
  *
  *   RSDP (at base, where a BIOS-area scan finds it)
  *   FACS   (64-byte aligned; no wake support, but FADT must point at one)
- *   DSDT   (AML from aml.c: \_S5, \_SB.PCI0 root bridge, \_SB.COM1)
+ *   DSDT   (AML from aml.c: \_S5, \_SB.PCI0 root bridge if cfg->pci, \_SB.COM1)
  *   FADT   (fixed hardware as emulated by acpi_pm.c and pci_host.c)
  *   MADT   (local APICs, one I/O APIC, PC interrupt overrides)
  *   RSDT, XSDT -> FADT, MADT
@@ -298,7 +298,7 @@ static void dsdt_com1(struct aml *a)
 }
 
 /* Emits the DSDT into [table, table+cap); returns its length or 0 if it does not fit. */
-static uint32_t build_dsdt(uint8_t *table, uint64_t cap)
+static uint32_t build_dsdt(uint8_t *table, uint64_t cap, const struct acpi_config *cfg)
 {
 	struct acpi_sdt_header *h = (struct acpi_sdt_header *)table;
 	if (cap < sizeof(*h))
@@ -317,7 +317,8 @@ static uint32_t build_dsdt(uint8_t *table, uint64_t cap)
 	aml_end(&a, pkg);
 
 	size_t sb = aml_scope_begin(&a, "\\_SB");
-	dsdt_pci_root(&a);
+	if (cfg->pci)
+		dsdt_pci_root(&a);
 	dsdt_com1(&a);
 	aml_end(&a, sb);
 
@@ -413,9 +414,14 @@ static void build_fadt(struct acpi_fadt *f, const struct acpi_config *cfg, uint6
 
 	f->flags = FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_TMR_VAL_EXT |
 		   FADT_RESET_REG_SUP;
-	f->iapc_boot_arch = cfg->pic ? BOOT_ARCH_LEGACY_DEVICES | BOOT_ARCH_8042 : 0;
+	/* Linux leaves the i8042 alone when firmware says it is absent. */
+	f->iapc_boot_arch = (uint16_t)((cfg->pic ? BOOT_ARCH_LEGACY_DEVICES : 0) |
+				       (cfg->i8042 ? BOOT_ARCH_8042 : 0));
 
-	/* pci_host.c decodes byte writes to 0xcf9 as the reset control register. */
+	/*
+	 * Byte writes to 0xcf9 reach the reset control register: pci_host.c
+	 * decodes it, or reset_port.c where there is no PCI host.
+	 */
 	f->reset_reg = gas_io(ACPI_RESET_PORT, 1);
 	f->reset_value = ACPI_RESET_VALUE;
 	f->minor_version = 0;
@@ -471,7 +477,7 @@ int acpi_build_tables(const struct guest_mem *m, uint64_t base, uint64_t size,
 	uint8_t *dsdt = window_alloc(&w, 0, 16, &dsdt_at);
 	if (!dsdt)
 		goto too_small;
-	uint32_t dsdt_len = build_dsdt(dsdt, w.size - w.used);
+	uint32_t dsdt_len = build_dsdt(dsdt, w.size - w.used, cfg);
 	if (!dsdt_len)
 		goto too_small;
 	w.used += dsdt_len;

@@ -1,13 +1,26 @@
 /*
- * i8042 keyboard controller with a minimal keyboard behind it and no
- * mouse. It exists so that guests find a controller when they probe and,
- * above all, so that the classic reset paths (command 0xfe, any output
- * port pulse or write that drops bit 0) reboot the machine.
+ * i8042 keyboard controller with a minimal keyboard behind it and an aux
+ * (mouse) port with nothing plugged in. It exists so that guests find a
+ * controller when they probe and, above all, so that the classic reset
+ * paths (command 0xfe, any output port pulse or write that drops bit 0)
+ * reboot the machine.
  *
- * Bytes for the guest (command replies, keyboard ACKs) queue in a small
- * output buffer read at port 0x60; status bit 0 says it is non-empty.
- * No IRQ 1/12 is raised: guests must poll, and Linux's atkbd probe will
- * time out waiting for replies (use i8042.nokbd, or wire an IRQ later).
+ * Bytes for the guest (command replies, keyboard ACKs, loopback bytes)
+ * queue in a small output buffer read at port 0x60; status bit 0 says it
+ * is non-empty and bit 5 that the byte at its head is aux data. The byte
+ * at the head drives one line: IRQ 1 for keyboard data (controller
+ * replies count as keyboard data) if command byte bit 0 is set, IRQ 12 for
+ * aux data if bit 1 is. Reading port 0x60 drops the line; if more bytes
+ * wait, the next one raises it again, as a real controller refills its
+ * one-byte buffer.
+ *
+ * What Linux's probe needs, so that it finishes without timeouts: the
+ * self-test (0xaa), command byte access, the aux interface test (0xa9)
+ * and aux loopback (0xd3), whose byte comes back as aux data with IRQ 12 -
+ * that is how Linux checks the aux interrupt is wired. Bytes sent to the
+ * absent mouse (0xd4) are answered at once with 0xfe and the status
+ * timeout bit, which is what a controller reports when no device clocks
+ * the byte in; psmouse then gives up immediately instead of waiting.
  */
 #include "hw/isa/i8042.h"
 
@@ -23,8 +36,10 @@
 #define STS_CMD 0x08 /* last write went to the command port */
 #define STS_UNLOCKED 0x10
 #define STS_AUXB 0x20 /* the byte at the head came from the aux port */
+#define STS_TIMEOUT 0x40 /* the device did not answer */
 
 #define CTR_KBD_INT 0x01
+#define CTR_AUX_INT 0x02
 #define CTR_SYS 0x04
 #define CTR_KBD_DISABLE 0x10
 #define CTR_AUX_DISABLE 0x20
@@ -34,6 +49,7 @@
 #define OUTPORT_A20 0x02
 
 #define KBD_ACK 0xfa
+#define AUX_NO_DEVICE 0xfe /* with STS_TIMEOUT: nobody answered on the aux port */
 
 #define OUT_QUEUE_SIZE 16
 #define RAM_SIZE 32
@@ -51,9 +67,13 @@ enum i8042_expect {
 
 struct i8042 {
 	struct vm *vm;
+	struct irq_line kbd_irq, aux_irq;
+	bool kbd_level, aux_level;
+	int registered; /* port ranges claimed, for a partial create */
 	struct {
 		uint8_t byte;
 		bool aux;
+		bool timeout;
 	} out[OUT_QUEUE_SIZE];
 	unsigned out_head, out_count;
 	uint8_t last_out;
@@ -65,15 +85,44 @@ struct i8042 {
 	uint8_t kbd_cmd; /* awaiting its parameter */
 };
 
+static void i8042_set_line(const struct irq_line *l, bool *cur, bool level)
+{
+	if (*cur != level) {
+		*cur = level;
+		irq_line_set(l, level);
+	}
+}
+
+/* The lines follow the byte at the head of the buffer and the enable bits. */
+static void i8042_update_irq(struct i8042 *k)
+{
+	bool kbd = false, aux = false;
+	if (k->out_count) {
+		if (k->out[k->out_head].aux)
+			aux = k->ram[0] & CTR_AUX_INT;
+		else
+			kbd = k->ram[0] & CTR_KBD_INT;
+	}
+	i8042_set_line(&k->kbd_irq, &k->kbd_level, kbd);
+	i8042_set_line(&k->aux_irq, &k->aux_level, aux);
+}
+
 /* A full queue drops the byte: the guest is not reading its replies. */
-static void i8042_queue(struct i8042 *k, uint8_t byte, bool aux)
+static void i8042_queue_flags(struct i8042 *k, uint8_t byte, bool aux, bool timeout)
 {
 	if (k->out_count >= OUT_QUEUE_SIZE)
 		return;
 	unsigned tail = (k->out_head + k->out_count) % OUT_QUEUE_SIZE;
 	k->out[tail].byte = byte;
 	k->out[tail].aux = aux;
+	k->out[tail].timeout = timeout;
 	k->out_count++;
+	i8042_update_irq(k);
+}
+
+static void i8042_queue(struct i8042 *k, uint8_t byte, bool aux)
+{
+	i8042_queue_flags(k, byte, aux, false);
 }
 
 static uint8_t i8042_dequeue(struct i8042 *k)
@@ -82,6 +131,10 @@ static uint8_t i8042_dequeue(struct i8042 *k)
 		k->last_out = k->out[k->out_head].byte;
 		k->out_head = (k->out_head + 1) % OUT_QUEUE_SIZE;
 		k->out_count--;
+		/* Drop the line first so that a next byte raises a fresh edge. */
+		i8042_set_line(&k->kbd_irq, &k->kbd_level, false);
+		i8042_set_line(&k->aux_irq, &k->aux_level, false);
+		i8042_update_irq(k);
 	}
 	return k->last_out;
 }
@@ -147,8 +200,10 @@ static void i8042_write_data(struct i8042 *k, uint8_t v)
 		break;
 	case EXPECT_RAM:
 		k->ram[k->ram_index % RAM_SIZE] = v;
-		if (k->ram_index == 0)
+		if (k->ram_index == 0) {
 			k->status_flags = (k->status_flags & ~STS_SYS) | (v & CTR_SYS);
+			i8042_update_irq(k); /* the interrupt enables may have changed */
+		}
 		break;
 	case EXPECT_OUTPORT:
 		i8042_write_outport(k, v);
@@ -160,6 +215,7 @@ static void i8042_write_data(struct i8042 *k, uint8_t v)
 		i8042_queue(k, v, true);
 		break;
 	case EXPECT_AUX_DEVICE:
+		i8042_queue_flags(k, AUX_NO_DEVICE, true, true);
 		break;
 	}
 }
@@ -237,6 +293,8 @@ static uint8_t i8042_status(const struct i8042 *k)
 		s |= STS_OBF;
 		if (k->out[k->out_head].aux)
 			s |= STS_AUXB;
+		if (k->out[k->out_head].timeout)
+			s |= STS_TIMEOUT;
 	}
 	return s;
 }
@@ -280,7 +338,8 @@ static const struct bus_ops i8042_cmd_ops = {
 	.write = i8042_cmd_write,
 };
 
-struct i8042 *i8042_create(struct vm *vm, struct error *e)
+struct i8042 *i8042_create(struct vm *vm, struct irq_line kbd_irq, struct irq_line aux_irq,
+			   struct error *e)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 	if (!k) {
@@ -288,22 +347,25 @@ struct i8042 *i8042_create(struct vm *vm, struct error *e)
 		return NULL;
 	}
 	k->vm = vm;
+	k->kbd_irq = kbd_irq;
+	k->aux_irq = aux_irq;
 	k->ram[0] = CTR_KBD_INT | CTR_SYS | CTR_XLATE;
 	k->status_flags = STS_SYS;
 	k->outport = OUTPORT_RESET | OUTPORT_A20;
 	int r = bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_data_ops, k, "i8042-data");
 	if (r) {
 		error_set(e, r, "i8042: cannot claim port 0x%x", I8042_DATA_PORT);
-		free(k);
+		i8042_destroy(k);
 		return NULL;
 	}
+	k->registered = 1;
 	r = bus_register(&vm->pio, I8042_CMD_PORT, 1, &i8042_cmd_ops, k, "i8042-cmd");
 	if (r) {
 		error_set(e, r, "i8042: cannot claim port 0x%x", I8042_CMD_PORT);
-		bus_unregister(&vm->pio, I8042_DATA_PORT);
-		free(k);
+		i8042_destroy(k);
 		return NULL;
 	}
+	k->registered = 2;
 	return k;
 }
 
@@ -311,7 +373,9 @@ void i8042_destroy(struct i8042 *k)
 {
 	if (!k)
 		return;
-	bus_unregister(&k->vm->pio, I8042_DATA_PORT);
-	bus_unregister(&k->vm->pio, I8042_CMD_PORT);
+	if (k->registered >= 2)
+		bus_unregister(&k->vm->pio, I8042_CMD_PORT);
+	if (k->registered >= 1)
+		bus_unregister(&k->vm->pio, I8042_DATA_PORT);
 	free(k);
 }

@@ -1,14 +1,25 @@
 /*
- * MC146818 RTC and CMOS RAM. The clock is the host's CLOCK_REALTIME (UTC)
- * plus an offset that guest writes to the time registers adjust; nothing
- * ticks in the background. Time registers are computed when read, and
- * register C's flags (update, periodic, alarm) are worked out lazily from
- * how much guest time has passed since they were last evaluated.
+ * MC146818 RTC and CMOS RAM. Guest time is the host's CLOCK_MONOTONIC plus
+ * an offset: set from CLOCK_REALTIME (UTC) when the device is created, and
+ * adjusted by guest writes to the time registers. Following the monotonic
+ * clock keeps guest time and the device timer on one time base, so a host
+ * clock step (NTP, date -s) neither jumps the guest clock nor confuses the
+ * interrupt timing; the guest sees host wall-clock time again on reset.
  *
- * Limitation: with no timer behind it, the device never raises IRQ 8 on
- * its own. The line only follows IRQF when the flags are evaluated (on a
- * register B write), so a guest that polls C sees correct flags but one
- * that waits for the interrupt waits forever. A timer is later work.
+ * Time registers are computed when read. Register C's flags (update,
+ * periodic, alarm) have one source of truth, rtc_eval_flags(): it works
+ * them out from how much guest time passed since they were last evaluated.
+ * Guest reads of C call it, and so does the device timer, which is armed
+ * only for the next event that can raise IRQ 8 (an enabled source whose
+ * flag is clear). The line follows IRQF = C & B & 0x70 and drops when the
+ * guest reads C, which also re-arms the timer. With IRQF already set no
+ * timer runs: further events only set flags, which a read computes anyway.
+ *
+ * The periodic rate reaches 8192 Hz (RS = 3). Interrupts are delivered at
+ * most RTC_MAX_IRQ_HZ times a second; faster periods coalesce, the way
+ * they would on real hardware whose handler is slow to read C, so a guest
+ * cannot make the host wake up more often than that. The alarm is checked
+ * on each update (once a second) while AIE is set.
  *
  * While register B's SET bit is held the time registers are plain bytes
  * the guest fills in; clearing SET commits them as the new time.
@@ -20,6 +31,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#include "core/timer.h"
 
 #define RTC_PORT 0x70
 #define RTC_NPORTS 2
@@ -75,6 +88,8 @@ enum {
  */
 #define RTC_MIN_SECS (-3000000000LL)
 #define RTC_MAX_SECS 8000000000LL
+/* Periodic interrupts faster than this coalesce (see the top of the file). */
+#define RTC_MAX_IRQ_HZ 4096
 
 #define KiB 1024ULL
 #define MiB (1024 * KiB)
@@ -86,9 +101,11 @@ struct rtc {
 	struct bus *pio;
 	struct irq_line irq;
 	bool irq_level;
+	bool registered;
+	struct timer timer;    /* the next event that can raise IRQ 8 */
 	uint8_t index;
 	uint8_t cmos[CMOS_SIZE];
-	int64_t offset_ns;     /* guest time minus host time */
+	int64_t offset_ns;     /* guest time minus clock_ns() */
 	int64_t last_eval_ns;  /* guest time register C's flags were computed for */
 };
 
@@ -105,9 +122,7 @@ static int64_t floor_mod(int64_t a, int64_t b)
 
 static int64_t rtc_now_ns(const struct rtc *r)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec + r->offset_ns;
+	return (int64_t)clock_ns() + r->offset_ns;
 }
 
 static bool rtc_is_time_reg(unsigned idx)
@@ -210,10 +225,7 @@ static bool rtc_decode_time(const uint8_t regs[10], uint8_t century, uint8_t reg
 
 static void rtc_set_time(struct rtc *r, int64_t t, int64_t frac_ns)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	int64_t host = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec;
-	r->offset_ns = t * NS_PER_SEC + frac_ns - host;
+	r->offset_ns = t * NS_PER_SEC + frac_ns - (int64_t)clock_ns();
 	/* Flags describe the clock the guest just replaced: start afresh. */
 	r->last_eval_ns = t * NS_PER_SEC + frac_ns;
 }
@@ -293,7 +305,12 @@ static void rtc_update_irq(struct rtc *r)
 	}
 }
 
-/* Sets the register C flags for events between the last evaluation and now. */
+/*
+ * Sets the register C flags for events between the last evaluation and
+ * now. It leaves the line alone: a read of C, which clears what it finds,
+ * must not pulse it (an edge-triggered input would take that as a new
+ * interrupt).
+ */
 static void rtc_eval_flags(struct rtc *r)
 {
 	int64_t now = rtc_now_ns(r), last = r->last_eval_ns;
@@ -316,7 +333,61 @@ static void rtc_eval_flags(struct rtc *r)
 	if (c & enabled)
 		c |= C_IRQF;
 	r->cmos[REG_C] = c;
+}
+
+/* Guest time of the first periodic tick after guest time t. */
+static int64_t rtc_next_tick(int64_t t, int64_t hz)
+{
+	int64_t k = rtc_ticks(t, hz) + 1;
+	/* Tick k is at ceil(k / hz) seconds, split as in rtc_ticks(). */
+	int64_t q = floor_div(k, hz), rem = floor_mod(k, hz);
+	return q * NS_PER_SEC + (rem * NS_PER_SEC + hz - 1) / hz;
+}
+
+/*
+ * Arms the timer for the next event that can set IRQF, or stops it when
+ * none can: IRQF is already set (the line stays up until C is read), or
+ * no enabled source can fire. Call right after rtc_eval_flags(), whose
+ * last_eval_ns is the "now" it plans from.
+ */
+static void rtc_arm(struct rtc *r)
+{
+	uint8_t b = r->cmos[REG_B];
+	int64_t now = r->last_eval_ns, next = INT64_MAX;
+	if (!(r->cmos[REG_C] & C_IRQF) && rtc_running(r)) {
+		int64_t hz = rtc_periodic_hz(r->cmos[REG_A]);
+		if ((b & B_PIE) && hz) {
+			int64_t t = rtc_next_tick(now, hz);
+			if (hz > RTC_MAX_IRQ_HZ && t - now < NS_PER_SEC / RTC_MAX_IRQ_HZ)
+				t = now + NS_PER_SEC / RTC_MAX_IRQ_HZ;
+			next = t;
+		}
+		/* Updates, and the alarm checks made with them, happen each second. */
+		if ((b & (B_UIE | B_AIE)) && !(b & B_SET)) {
+			int64_t t = (floor_div(now, NS_PER_SEC) + 1) * NS_PER_SEC;
+			if (t < next)
+				next = t;
+		}
+	}
+	if (next == INT64_MAX) {
+		timer_del(&r->timer);
+		return;
+	}
+	/* Guest time is clock_ns() + offset_ns, so this is exact, not a guess. */
+	timer_mod(&r->timer, (uint64_t)(next - r->offset_ns));
+}
+
+/* Brings register C, the line and the timer up to date. */
+static void rtc_sync(struct rtc *r)
+{
+	rtc_eval_flags(r);
 	rtc_update_irq(r);
+	rtc_arm(r);
+}
+
+static void rtc_timer_fire(void *opaque)
+{
+	rtc_sync(opaque);
 }
 
 static void rtc_snapshot(struct rtc *r, uint8_t reg_b, uint8_t regs[10], uint8_t *century)
@@ -347,12 +418,15 @@ static void rtc_write_time_reg(struct rtc *r, unsigned idx, uint8_t v)
 		century = v;
 	else
 		regs[idx] = v;
-	if (rtc_decode_time(regs, century, r->cmos[REG_B], &t))
+	if (rtc_decode_time(regs, century, r->cmos[REG_B], &t)) {
 		rtc_set_time(r, t, floor_mod(now, NS_PER_SEC));
+		rtc_sync(r); /* the next second boundary moved */
+	}
 }
 
 static void rtc_write_b(struct rtc *r, uint8_t v)
 {
+	rtc_eval_flags(r); /* what happened so far, under the old settings */
 	uint8_t old = r->cmos[REG_B];
 	if (v & B_SET)
 		v &= ~B_UIE; /* the data sheet: setting SET clears UIE */
@@ -369,7 +443,7 @@ static void rtc_write_b(struct rtc *r, uint8_t v)
 			rtc_set_time(r, t, 0);
 	}
 	r->cmos[REG_B] = v;
-	rtc_eval_flags(r);
+	rtc_sync(r);
 }
 
 static uint8_t rtc_read_data(struct rtc *r)
@@ -390,6 +464,7 @@ static uint8_t rtc_read_data(struct rtc *r)
 		uint8_t c = r->cmos[REG_C];
 		r->cmos[REG_C] = 0; /* reading C acknowledges everything */
 		rtc_update_irq(r);
+		rtc_arm(r);
 		return c;
 	}
 	case REG_D:
@@ -407,7 +482,9 @@ static void rtc_write_data(struct rtc *r, uint8_t v)
 	}
 	switch (idx) {
 	case REG_A:
+		rtc_eval_flags(r); /* periods so far count at the old rate */
 		r->cmos[REG_A] = v & ~A_UIP;
+		rtc_sync(r);
 		return;
 	case REG_B:
 		rtc_write_b(r, v);
@@ -474,7 +551,8 @@ static void rtc_init_memory_sizes(struct rtc *r, uint64_t ram_size)
 	r->cmos[0x2f] = (uint8_t)sum;
 }
 
-struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, struct error *e)
+struct rtc *rtc_create(struct bus *pio, struct timer_list *timers, struct irq_line irq,
+		       uint64_t ram_size, struct error *e)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
 	if (!r) {
@@ -483,6 +561,11 @@ struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, 
 	}
 	r->pio = pio;
 	r->irq = irq;
+	timer_init(&r->timer, timers, rtc_timer_fire, r);
+	/* Wall-clock time now, then carried forward by the monotonic clock. */
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->offset_ns = (int64_t)ts.tv_sec * NS_PER_SEC + ts.tv_nsec - (int64_t)clock_ns();
 	r->cmos[REG_A] = A_DV_NORMAL | 0x06; /* 1024 Hz periodic rate */
 	r->cmos[REG_B] = B_24H;
 	r->cmos[REG_D] = D_VRT;
@@ -495,6 +578,7 @@ struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, 
 		free(r);
 		return NULL;
 	}
+	r->registered = true;
 	return r;
 }
 
@@ -502,6 +586,8 @@ void rtc_destroy(struct rtc *r)
 {
 	if (!r)
 		return;
-	bus_unregister(r->pio, RTC_PORT);
+	timer_del(&r->timer);
+	if (r->registered)
+		bus_unregister(r->pio, RTC_PORT);
 	free(r);
 }

@@ -1,8 +1,8 @@
 /*
  * MC146818 CMOS real-time clock at ports 0x70/0x71 (IRQ 8): host wall-clock
  * time in BCD or binary, 12/24 h, update-in-progress, periodic/alarm/update
- * interrupts, and the CMOS memory-size bytes that firmware-less guests and
- * test kernels read.
+ * interrupts (driven by a device timer), and the CMOS memory-size bytes that
+ * firmware-less guests and test kernels read.
  */
 #ifndef KEMU_HW_ISA_RTC_H
 #define KEMU_HW_ISA_RTC_H
@@ -11,11 +11,18 @@
 
 #include "core/bus.h"
 #include "core/irq.h"
+#include "core/timer.h"
 #include "util/error.h"
 
 struct rtc;
 
-struct rtc *rtc_create(struct bus *pio, struct irq_line irq, uint64_t ram_size, struct error *e);
+/*
+ * Claims ports 0x70-0x71 on pio; the interrupt timer goes on timers (the
+ * VM's list: its callbacks run under the bus lock). rtc_destroy(NULL) is
+ * a no-op.
+ */
+struct rtc *rtc_create(struct bus *pio, struct timer_list *timers, struct irq_line irq,
+		       uint64_t ram_size, struct error *e);
 void rtc_destroy(struct rtc *r);
 
 /*

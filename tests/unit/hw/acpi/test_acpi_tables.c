@@ -1,7 +1,8 @@
 /*
  * ACPI tables as a guest finds them: RSDP in the BIOS area, both root
  * tables, each table's checksum, and the fields Linux relies on (FADT PM
- * blocks and reset register, MADT for SMP, DSDT \_S5). Offsets are the
+ * blocks and reset register, MADT for SMP, DSDT \_S5, and the PCI root
+ * bridge only when the machine has PCI, as microvm does not). Offsets are the
  * spec's, written out here rather than taken from the builder's structs.
  *
  * Set KEMU_ACPI_DUMP=dir to write the tables out for `iasl -d`.
@@ -71,7 +72,7 @@ static void check_gas_io(const uint8_t *g, uint16_t port, uint8_t bits)
 	CHECK_EQ(rd64(g, 4), port);
 }
 
-static void check_fadt(const uint8_t *f, bool pic, const uint8_t **dsdt)
+static void check_fadt(const uint8_t *f, bool pic, bool i8042, const uint8_t **dsdt)
 {
 	CHECK_EQ(rd32(f, 4), 276);
 	CHECK_EQ(rd8(f, 8), 6);
@@ -106,7 +107,7 @@ static void check_fadt(const uint8_t *f, bool pic, const uint8_t **dsdt)
 	CHECK(flags & (1u << 8));   /* TMR_VAL_EXT: 32-bit timer, as acpi_pm.c */
 	CHECK(flags & (1u << 10));  /* RESET_REG_SUP */
 	CHECK(!(flags & (1u << 20))); /* not HW_REDUCED_ACPI */
-	CHECK_EQ(rd16(f, 109), pic ? 0x3 : 0);
+	CHECK_EQ(rd16(f, 109), (pic ? 0x1 : 0) | (i8042 ? 0x2 : 0));
 
 	const uint8_t *reset = f + 116;
 	check_gas_io(reset, ACPI_RESET_PORT, 8);
@@ -196,7 +197,7 @@ static size_t aml_int(const uint8_t *p, uint64_t *v)
 	}
 }
 
-static void check_dsdt(const uint8_t *t)
+static void check_dsdt(const uint8_t *t, bool pci)
 {
 	uint32_t len = rd32(t, 4);
 	CHECK_EQ(rd8(t, 8), 2);
@@ -228,22 +229,24 @@ static void check_dsdt(const uint8_t *t)
 	CHECK(find(aml, n, "\x10", 1) != NULL);
 	CHECK(find(aml, n, "\\_SB_", 5) != NULL);
 	CHECK(find(aml, n, "\x5b\x82", 2) != NULL);
-	CHECK(find(aml, n, "PCI0", 4) != NULL);
+	CHECK((find(aml, n, "PCI0", 4) != NULL) == pci);
 	CHECK(find(aml, n, "COM1", 4) != NULL);
-	CHECK(find(aml, n, "_HID\x0c\x41\xd0\x0a\x03", 9) != NULL); /* PNP0A03 */
+	CHECK((find(aml, n, "_HID\x0c\x41\xd0\x0a\x03", 9) != NULL) == pci); /* PNP0A03 */
 	CHECK(find(aml, n, "_HID\x0c\x41\xd0\x05\x01", 9) != NULL); /* PNP0501 */
 	CHECK(find(aml, n, "_CRS", 4) != NULL);
 	/* COM1: IO(Decode16, 0x3f8, 0x3f8, 1, 8), IRQNoFlags() {4} */
 	CHECK(find(aml, n, "\x47\x01\xf8\x03\xf8\x03\x01\x08\x22\x10\x00\x79", 12) != NULL);
-	/* PCI0: bus 0-0xff, the MMIO window */
-	CHECK(find(aml, n, "\x88\x0d\x00\x02", 4) != NULL);
-	CHECK(find(aml, n, "\x00\x00\x00\xc0\xff\xff\xbf\xfe", 8) != NULL);
+	/* PCI0: bus 0-0xff, the MMIO window; nothing of it without PCI */
+	CHECK((find(aml, n, "\x88\x0d\x00\x02", 4) != NULL) == pci);
+	CHECK((find(aml, n, "\x00\x00\x00\xc0\xff\xff\xbf\xfe", 8) != NULL) == pci);
+	CHECK((find(aml, n, "\x47\x01\xf8\x0c\xf8\x0c", 6) != NULL) == pci); /* IO 0xcf8 */
 }
 
-static void test_build(int ncpus, bool pic)
+static void test_build(int ncpus, bool pic, bool pci, bool i8042)
 {
 	struct acpi_config cfg = { .ncpus = ncpus, .lapic_addr = 0xfee00000,
-				   .ioapic_addr = 0xfec00000, .pic = pic };
+				   .ioapic_addr = 0xfec00000, .pic = pic, .pci = pci,
+				   .i8042 = i8042 };
 	struct error e = { "" };
 	uint64_t rsdp_at = 0;
 	memset(guest_ptr(&mem, BASE, SIZE), 0xa5, SIZE); /* stale data must not leak through */
@@ -283,13 +286,13 @@ static void test_build(int ncpus, bool pic)
 	}
 	CHECK(fadt && madt);
 	if (fadt)
-		check_fadt(fadt, pic, &dsdt);
+		check_fadt(fadt, pic, i8042, &dsdt);
 	if (madt)
 		check_madt(madt, ncpus, pic);
 	CHECK(dsdt != NULL);
 	if (dsdt)
-		check_dsdt(dsdt);
-	if (ncpus == 4 && pic) {
+		check_dsdt(dsdt, pci);
+	if (ncpus == 4 && pic && pci) {
 		dump("facp", fadt);
 		dump("apic", madt);
 		dump("dsdt", dsdt);
@@ -299,7 +302,8 @@ static void test_build(int ncpus, bool pic)
 static void test_refusals(void)
 {
 	struct acpi_config cfg = { .ncpus = 1, .lapic_addr = 0xfee00000,
-				   .ioapic_addr = 0xfec00000, .pic = true };
+				   .ioapic_addr = 0xfec00000, .pic = true, .pci = true,
+				   .i8042 = true };
 	struct error e = { "" };
 	uint64_t rsdp = 0;
 
@@ -341,9 +345,10 @@ int main(void)
 		return 1;
 	}
 	test_checksum();
-	test_build(1, true);
-	test_build(4, true);
-	test_build(2, false);
+	test_build(1, true, true, true);  /* pc */
+	test_build(4, true, true, true);
+	test_build(2, true, false, true); /* microvm: no PCI, the i8042 stays */
+	test_build(2, false, false, false);
 	test_refusals();
 	guest_mem_destroy(&mem);
 	return test_exit();

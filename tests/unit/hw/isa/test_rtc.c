@@ -1,7 +1,9 @@
 /*
  * MC146818 RTC: time encoding for a fixed time in each format, guest
- * writes of the time, register C flags and clearing, and the CMOS
- * memory-size bytes for a small and a large guest.
+ * writes of the time, register C flags and clearing, the CMOS
+ * memory-size bytes for a small and a large guest, and interrupts raised
+ * by the device timer on the VM's event loop (periodic at 1 kHz and 2 Hz,
+ * coalescing at 8 kHz, update and alarm once a second).
  */
 #include <time.h>
 #include <unistd.h>
@@ -12,12 +14,31 @@
 
 static struct vm vm;
 static int irq_level;
+static int irq_edges; /* rising edges seen */
 
 static void fake_irq_set(void *opaque, unsigned gsi, bool level)
 {
 	(void)opaque;
 	CHECK_EQ(gsi, 8);
+	if (level && !irq_level)
+		irq_edges++;
 	irq_level = level;
+}
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+/* Runs the event loop (and so the RTC's timer) until the line is up. */
+static bool wait_irq(uint64_t timeout_ns)
+{
+	uint64_t end = now_ns() + timeout_ns;
+	while (!irq_level && now_ns() < end)
+		event_loop_poll(&vm.loop, 10);
+	return irq_level;
 }
 
 static uint8_t cmos_read(uint8_t idx)
@@ -81,7 +102,7 @@ static void test_sizes(uint64_t ram, uint16_t ext, uint16_t above16, uint32_t hi
 {
 	struct irq_line irq = { .set = fake_irq_set, .gsi = 8 };
 	CHECK_EQ(vm_init(&vm, 1), 0);
-	struct rtc *r = rtc_create(&vm.pio, irq, ram, NULL);
+	struct rtc *r = rtc_create(&vm.pio, &vm.timers, irq, ram, NULL);
 	CHECK(r != NULL);
 	CHECK_EQ(cmos_read(0x15) | cmos_read(0x16) << 8, 640);
 	CHECK_EQ(cmos_read(0x17) | cmos_read(0x18) << 8, ext);
@@ -96,7 +117,7 @@ static void test_device(void)
 {
 	struct irq_line irq = { .set = fake_irq_set, .gsi = 8 };
 	CHECK_EQ(vm_init(&vm, 1), 0);
-	struct rtc *r = rtc_create(&vm.pio, irq, 512ULL << 20, NULL);
+	struct rtc *r = rtc_create(&vm.pio, &vm.timers, irq, 512ULL << 20, NULL);
 	CHECK(r != NULL);
 	if (!r)
 		return;
@@ -196,6 +217,102 @@ static void test_device(void)
 	vm_destroy(&vm);
 }
 
+static void test_interrupts(void)
+{
+	struct irq_line irq = { .set = fake_irq_set, .gsi = 8 };
+	CHECK_EQ(vm_init(&vm, 1), 0);
+	struct rtc *r = rtc_create(&vm.pio, &vm.timers, irq, 512ULL << 20, NULL);
+	CHECK(r != NULL);
+	if (!r)
+		return;
+	irq_level = irq_edges = 0;
+
+	/* 1024 Hz periodic with PIE: the timer raises the line, reading C drops it. */
+	cmos_write(0x0a, 0x26);
+	cmos_write(0x0b, 0x42);
+	CHECK(wait_irq(100 * 1000000ULL));
+	CHECK_EQ(cmos_read(0x0c) & 0xc0, 0xc0);
+	CHECK_EQ(irq_level, 0);
+	int edges = irq_edges;
+	uint64_t t0 = now_ns();
+	for (int i = 0; i < 20; i++) {
+		CHECK(wait_irq(100 * 1000000ULL));
+		CHECK_EQ(cmos_read(0x0c) & 0xc0, 0xc0);
+	}
+	uint64_t dt = now_ns() - t0;
+	CHECK_EQ(irq_edges - edges, 20);
+	CHECK(dt >= 18 * 1000000ULL); /* 20 periods of 977 us, give or take the first */
+	CHECK(dt < 500 * 1000000ULL);
+
+	/* Without reading C the line stays up and nothing more happens. */
+	CHECK(wait_irq(100 * 1000000ULL));
+	edges = irq_edges;
+	event_loop_poll(&vm.loop, 20);
+	CHECK_EQ(irq_level, 1);
+	CHECK_EQ(irq_edges, edges);
+	/* Disabling PIE drops IRQF, and the line, even though PF stays set. */
+	cmos_write(0x0b, 0x02);
+	CHECK_EQ(irq_level, 0);
+	CHECK_EQ(cmos_read(0x0c), 0x40);
+
+	/* 8192 Hz coalesces: at most RTC_MAX_IRQ_HZ (4096) deliveries a second. */
+	cmos_write(0x0a, 0x23);
+	cmos_write(0x0b, 0x42);
+	edges = irq_edges;
+	t0 = now_ns();
+	while (now_ns() - t0 < 100 * 1000000ULL) {
+		event_loop_poll(&vm.loop, 10);
+		if (irq_level)
+			cmos_read(0x0c);
+	}
+	dt = now_ns() - t0;
+	int n = irq_edges - edges;
+	CHECK(n > 10);
+	CHECK((uint64_t)n <= dt * 4096 / 1000000000ULL + 2);
+	cmos_write(0x0b, 0x02);
+	cmos_read(0x0c);
+
+	/*
+	 * Set 2030-06-15 10:30:00 (BCD); clearing SET starts the second
+	 * afresh. With PIE at 2 Hz, UIE and AIE for hh:mm:01 with don't-care
+	 * hour and minute: PF alone after half a second, then PF, UF and AF
+	 * together when the clock reaches 10:30:01.
+	 */
+	cmos_write(0x0b, 0x82);
+	cmos_write(0x00, 0x00);
+	cmos_write(0x02, 0x30);
+	cmos_write(0x04, 0x10);
+	cmos_write(0x07, 0x15);
+	cmos_write(0x08, 0x06);
+	cmos_write(0x09, 0x30);
+	cmos_write(0x01, 0x01);
+	cmos_write(0x03, 0xff);
+	cmos_write(0x05, 0xc0);
+	cmos_write(0x0a, 0x2f);
+	cmos_read(0x0c);
+	CHECK_EQ(irq_level, 0);
+	t0 = now_ns();
+	cmos_write(0x0b, 0x72); /* PIE | AIE | UIE, clear SET */
+	CHECK_EQ(irq_level, 0);
+	CHECK(wait_irq(700 * 1000000ULL));
+	dt = now_ns() - t0;
+	CHECK(dt >= 490 * 1000000ULL && dt < 650 * 1000000ULL);
+	CHECK_EQ(cmos_read(0x0c), 0xc0);
+	CHECK_EQ(irq_level, 0);
+	CHECK(wait_irq(700 * 1000000ULL));
+	dt = now_ns() - t0;
+	CHECK(dt >= 990 * 1000000ULL && dt < 1150 * 1000000ULL);
+	CHECK_EQ(cmos_read(0x0c), 0xf0);
+	CHECK_EQ(irq_level, 0);
+	CHECK_EQ(cmos_read(0x00), 0x01);
+	cmos_write(0x0b, 0x02);
+	cmos_read(0x0c);
+
+	rtc_destroy(r);
+	rtc_destroy(NULL);
+	vm_destroy(&vm);
+}
+
 int main(void)
 {
 	test_encoding();
@@ -206,5 +323,6 @@ int main(void)
 	/* 8 MiB: small enough that nothing caps. */
 	test_sizes(8ULL << 20, 7 * 1024, 0, 0);
 	test_device();
+	test_interrupts();
 	return test_exit();
 }
