@@ -460,6 +460,7 @@ void excp_deliver(struct x86_cpu *cpu, int vector, enum excp_src src, bool has_e
 		deliver_prot(cpu, vector, src, has_err, err);
 	cpu->exc_depth = 0;
 	cpu->halted = false;
+	cpu->intr_shadow = false; /* the handler's first insn is not in a STI/MOV SS shadow */
 }
 
 /* ---- INIT and SIPI --------------------------------------------------------------- */

@@ -16,7 +16,8 @@
  *   0x1a0       MISC_ENABLE: fast strings; BTS and PEBS unavailable
  *   0x200-0x20f variable MTRRs, 0x250/0x258/0x259/0x268-0x26f fixed MTRRs,
  *   0x2ff       MTRRdefType: stored and read back (memory types are not
- *               emulated: all RAM is write-back to the interpreter)
+ *               emulated: all RAM is write-back to the interpreter);
+ *               starts enabled with default type WB, as firmware leaves it
  *   0x277       PAT: validated memory types
  *   0xc0000080  EFER: SCE, LME, NXE writable; LMA follows CR0.PG
  *   0xc0000081-0xc0000084  STAR, LSTAR, CSTAR, FMASK
@@ -51,6 +52,12 @@ void msr_reset(struct x86_cpu *cpu)
 	m->apic_base = apic_base;
 	m->pat = 0x0007040600070406ULL;
 	m->misc_enable = 1u << 0 | 1u << 11 | 1u << 12;
+	/*
+	 * Not the architectural reset value (0): kernels boot here without
+	 * firmware, and firmware would have enabled MTRRs with write-back as
+	 * the default type. Linux 6.1 turns PAT off when MTRRs are disabled.
+	 */
+	m->mtrr_def_type = 1u << 11 | 6;
 }
 
 /* PAT and MTRR memory types: UC, WC, WT, WP, WB (and UC- for PAT only). */

@@ -82,6 +82,9 @@ void sys_null_inner_segs(struct x86_cpu *cpu);
 bool sys_check_ss(struct x86_cpu *cpu, uint16_t sel, unsigned cpl, uint64_t d[2], int vector,
 		  uint32_t ext);
 
+/* exec_far.c: far JMP/CALL, RETF, IRET rows (exec_system_register calls it). */
+void exec_far_register(exec_fn *t);
+
 /* ---- event delivery (excp.c) ---------------------------------------------- */
 
 /* Where an event comes from: decides DPL checks, EXT bits and the pushed rip. */
