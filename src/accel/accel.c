@@ -16,7 +16,7 @@ const struct accel_ops *accel_lookup(enum accel_kind kind)
 	case ACCEL_KVM:
 		return &accel_kvm;
 	case ACCEL_TCG:
-		return NULL; /* the software CPU is not built yet */
+		return &accel_tcg;
 	}
 	return NULL;
 }
@@ -54,19 +54,10 @@ const struct accel_ops *accel_select(const struct config *cfg, struct error *e)
 	if (accel_kvm.probe(&native, &why) == 0) {
 		if (native)
 			return &accel_kvm;
-		if (tcg) {
-			log_info("KVM here is PVM (guest kernel code is emulated slowly); using the "
-				 "software CPU (-accel tcg)");
-			return tcg;
-		}
-		log_info("KVM here is PVM: guest kernel code runs emulated, slowly "
-			 "(no software CPU in this build yet)");
-		return &accel_kvm;
-	}
-	if (tcg) {
-		log_info("KVM unavailable (%s); using the software CPU (-accel tcg)", why.msg);
+		log_info("KVM here is PVM (guest kernel code is emulated slowly); using the "
+			 "software CPU (-accel tcg)");
 		return tcg;
 	}
-	error_set(e, -ENODEV, "no accelerator: %s", why.msg);
-	return NULL;
+	log_info("KVM unavailable (%s); using the software CPU (-accel tcg)", why.msg);
+	return tcg;
 }

@@ -20,6 +20,13 @@
 #include "accel/tcg/decode.h"
 #include "accel/tcg/mmu.h"
 
+/*
+ * Optional instruction sets whose encodings change meaning when absent;
+ * they must agree with the CPUID model (cpuid.c).
+ */
+#define EXEC_MODEL_BMI1 0  /* TZCNT (else BSF) */
+#define EXEC_MODEL_LZCNT 0 /* LZCNT (else BSR) */
+
 typedef void (*exec_fn)(struct x86_cpu *cpu, const struct x86_insn *i);
 
 /* Indexed by enum x86_op; rows left NULL raise #UD. */

@@ -412,8 +412,9 @@ static void exec_rcl(struct x86_cpu *cpu, const struct x86_insn *i) { rotate_car
 static void exec_rcr(struct x86_cpu *cpu, const struct x86_insn *i) { rotate_carry(cpu, i, false); }
 
 /*
- * SHLD/SHRD Ev, Gv, Ib/CL. Counts above 16 on 16-bit operands give
- * undefined results; they are computed as a shift through Gv:Ev.
+ * SHLD/SHRD Ev, Gv, Ib/CL. 16-bit operands with counts 17-31 have
+ * undefined results; they are computed as Intel hardware does, shifting
+ * the 48-bit Ev:Gv:Gv (SHLD) or Gv:Gv:Ev (SHRD).
  */
 EXEC_INLINE void double_shift(struct x86_cpu *cpu, const struct x86_insn *i, bool left)
 {
@@ -426,17 +427,15 @@ EXEC_INLINE void double_shift(struct x86_cpu *cpu, const struct x86_insn *i, boo
 		e_store(cpu, i, size, &l, a);
 		return;
 	}
-	if (n > bits) { /* 16-bit only: swap roles past the first 16 */
-		uint64_t t = a;
-		a = b;
-		b = t;
-		n -= bits;
-	}
-	if (left) {
-		r = n == bits ? b : ((a << n) | (b >> (bits - n))) & m;
+	if (size == 2) {
+		uint64_t v = left ? a << 32 | b << 16 | b : b << 32 | b << 16 | a;
+		r = (left ? v << n >> 32 : v >> n) & m;
+		cf = left ? (v >> (48 - n)) & 1 : (v >> (n - 1)) & 1;
+	} else if (left) {
+		r = ((a << n) | (b >> (bits - n))) & m;
 		cf = (a >> (bits - n)) & 1;
 	} else {
-		r = n == bits ? b : ((a >> n) | (b << (bits - n))) & m;
+		r = ((a >> n) | (b << (bits - n))) & m;
 		cf = (a >> (n - 1)) & 1;
 	}
 	e_store(cpu, i, size, &l, r);
@@ -731,8 +730,13 @@ void exec_int_register(exec_fn *t)
 	t[OP_BTC] = exec_btc;
 	t[OP_BSF] = exec_bsf;
 	t[OP_BSR] = exec_bsr;
-	t[OP_TZCNT] = exec_tzcnt;
-	t[OP_LZCNT] = exec_lzcnt;
+	/*
+	 * On a CPU without BMI1/LZCNT the F3 prefix is ignored and these
+	 * encodings execute as BSF/BSR (Linux's __ffs relies on "rep bsf"
+	 * doing exactly that); what runs follows the CPU model.
+	 */
+	t[OP_TZCNT] = EXEC_MODEL_BMI1 ? exec_tzcnt : exec_bsf;
+	t[OP_LZCNT] = EXEC_MODEL_LZCNT ? exec_lzcnt : exec_bsr;
 	t[OP_POPCNT] = exec_popcnt;
 	t[OP_DAA] = exec_daa;
 	t[OP_DAS] = exec_das;

@@ -180,11 +180,8 @@ static uint8_t *str_host(struct x86_cpu *cpu, uint64_t la, bool write)
 		return (uint8_t *)(uintptr_t)(la + e->addend);
 	if (tag == (page | TLB_MMIO))
 		return NULL;
-	struct mmu_walk w;
-	if (!mmu_walk(cpu, la, write ? MMU_WRITE : MMU_READ, user, &w))
-		cpu_raise_pf(cpu, la, w.error);
-	uint8_t *host = guest_ptr(&cpu->vm->mem, w.pa & MMU_PAGE_MASK, MMU_PAGE_SIZE);
-	return host ? host + (la & 0xfff) : NULL;
+	/* Through the TLB fill, so stores to cached code invalidate it. */
+	return mmu_host_ptr(cpu, la, write ? MMU_WRITE : MMU_READ, user);
 }
 
 /*

@@ -480,6 +480,11 @@ static struct xlat mmu_xlate(struct x86_cpu *cpu, uint64_t la, int access, unsig
 	return tlb_fill(cpu, la, access, user);
 }
 
+uint8_t *mmu_host_ptr(struct x86_cpu *cpu, uint64_t la, int access, unsigned user)
+{
+	return mmu_xlate(cpu, la, access, user).host;
+}
+
 /* ---- Slow paths ---------------------------------------------------------- */
 
 /* Linear addresses wrap at 4 GiB outside 64-bit mode. */

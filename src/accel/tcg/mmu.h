@@ -292,6 +292,14 @@ static inline void *mmu_host_rmw(struct x86_cpu *cpu, uint64_t la, unsigned len)
 void mmu_lock_global(void);
 void mmu_unlock_global(void);
 
+/*
+ * Host pointer to the RAM byte at la for an access of that kind, valid to
+ * the end of its page (filling the TLB and raising #PF like the access
+ * would); NULL when the page is not RAM. Block operations (REP MOVS/STOS)
+ * use it; going through the TLB fill keeps code-page invalidation intact.
+ */
+uint8_t *mmu_host_ptr(struct x86_cpu *cpu, uint64_t la, int access, unsigned user);
+
 /* ---- Instruction fetch ----------------------------------------------------- */
 
 uint64_t mmu_translate_code_slow(struct x86_cpu *cpu, uint64_t la, uint8_t **host, size_t *avail);

@@ -1,0 +1,1100 @@
+/*
+ * The integer, control-flow, string and I/O handlers, run through
+ * cpu_step() on a vCPU in 64-bit long mode (identity-mapped page tables in
+ * guest RAM), plus a 32-bit protected-mode vCPU for what 64-bit mode
+ * lacks (BCD, PUSHA/POPA).
+ *
+ * Guest code is assembled by the host toolchain (GUEST_CODE), so tests
+ * read as assembly. The differential part executes the very same
+ * instruction text natively in this process (we run on x86-64) with
+ * random operands and random incoming flags, and compares registers and
+ * the arithmetic flags the SDM defines. The masks of undefined flags:
+ *   logic ops (AND OR XOR TEST): AF
+ *   shifts: AF; OF unless the masked count is 1; CF for SHL/SHR when the
+ *           count >= operand width; SHLD/SHRD likewise
+ *   rotates: OF unless the masked count is 1
+ *   MUL/IMUL: SF ZF AF PF
+ *   BT*: OF SF AF PF;  BSF/BSR: all but ZF;  TZCNT/LZCNT: OF SF AF PF
+ *   DIV/IDIV: all six
+ */
+#include "accel/tcg/exec.h"
+#include "core/mem.h"
+#include "core/vm.h"
+#include "test.h"
+
+#include <cpuid.h>
+#include <setjmp.h>
+#include <stdlib.h>
+
+#pragma GCC diagnostic ignored "-Wclobbered"
+
+#define CODE 0x10000ULL
+#define STACK_TOP 0x80000ULL
+#define DATA 0x200000ULL
+#define PT4K 0x800000ULL         /* 2 MiB mapped with 4K pages */
+#define HOLE (PT4K + 0x5000)     /* a not-present page inside it */
+
+static struct vm vm;
+static struct x86_cpu *cpu;
+
+#define GUEST_CODE(name, text)                                                          \
+	extern const uint8_t name##_start[], name##_end[];                              \
+	__asm__(".pushsection .rodata\n" #name "_start:\n" text "\n" #name "_end:\n" \
+		".popsection\n")
+
+static uint8_t *gmem(uint64_t gpa)
+{
+	return guest_ptr(&vm.mem, gpa, 1);
+}
+
+static void build_page_tables(void)
+{
+	uint64_t *pml4 = (uint64_t *)gmem(0x1000), *pdpt = (uint64_t *)gmem(0x2000);
+	uint64_t *pd = (uint64_t *)gmem(0x3000), *pt = (uint64_t *)gmem(0x4000);
+	memset(pml4, 0, 0x4000);
+	pml4[0] = 0x2000 | 7;
+	pdpt[0] = 0x3000 | 7;
+	for (int k = 0; k < 8; k++)
+		pd[k] = ((uint64_t)k << 21) | 0x87; /* 2 MiB pages, P W U PS */
+	pd[4] = 0x4000 | 7;
+	for (int k = 0; k < 512; k++)
+		pt[k] = (PT4K + ((uint64_t)k << 12)) | 7;
+	pt[(HOLE - PT4K) >> 12] = 0;
+}
+
+static void reset_long64(void)
+{
+	struct x86_cpu_state s;
+	x86_state_long64(&s, 0x1000, 0x500, 0x1f);
+	s.gpr[R_RSP] = STACK_TOP;
+	cpu_load_state(cpu, &s);
+	cpu->exc_vector = -1;
+}
+
+static void reset_flat32(void)
+{
+	struct x86_cpu_state s;
+	x86_state_flat32(&s, 0x500, 0x1f);
+	s.gpr[R_RSP] = STACK_TOP;
+	cpu_load_state(cpu, &s);
+	cpu->exc_vector = -1;
+}
+
+/* Runs the code until it falls off its end; returns -1, or the vector raised. */
+static int run(const uint8_t *start, const uint8_t *end)
+{
+	size_t len = (size_t)(end - start);
+	memcpy(gmem(CODE), start, len);
+	cpu->rip = CODE;
+	cpu->exc_vector = -1;
+	if (setjmp(cpu->exc_jmp)) {
+		cpu->rip = cpu->insn_rip;
+		return cpu->exc_vector;
+	}
+	for (int n = 0; cpu->rip != CODE + len && n < 1000000; n++)
+		cpu_step(cpu);
+	return -1;
+}
+
+#define RUN(name) run(name##_start, name##_end)
+
+static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
+
+static uint64_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return rng_state;
+}
+
+/* Operands with the edge cases over-represented. */
+static uint64_t rnd_operand(void)
+{
+	static const uint64_t edges[] = {
+		0, 1, 0x7f, 0x80, 0xff, 0x7fff, 0x8000, 0xffff, 0x7fffffff, 0x80000000,
+		0xffffffff, 0x7fffffffffffffffULL, 0x8000000000000000ULL, ~0ULL, 0x0f, 0x10,
+	};
+	uint64_t r = rnd();
+	switch (r & 7) {
+	case 0: return edges[(r >> 8) & 15];
+	case 1: return edges[(r >> 8) & 15] + ((r >> 16) & 3) - 1;
+	case 2: return (r >> 8) & 0xff;
+	default: return rnd();
+	}
+}
+
+/* ---- differential tests against the host CPU ----------------------------------- */
+
+struct regs4 {
+	uint64_t a, b, c, d, f;
+};
+
+typedef void (*host_fn)(struct regs4 *r);
+
+/*
+ * One instruction text, run natively by a small assembly function (so the
+ * text is shared verbatim with the guest copy: no operand escaping) and
+ * by the interpreter. The host function loads rAX..rDX and the flags from
+ * the struct regs4 at rdi, runs the text and stores them back.
+ */
+#define DIFF(name, text)                                                  \
+	GUEST_CODE(g_##name, text);                                       \
+	void h_##name(struct regs4 *r);                                   \
+	__asm__(".pushsection .text\n.globl h_" #name "\n"                \
+		".type h_" #name ", @function\nh_" #name ":\n"             \
+		"push %rbx\n mov 0(%rdi), %rax\n mov 8(%rdi), %rbx\n"     \
+		"mov 16(%rdi), %rcx\n mov 24(%rdi), %rdx\n pushq 32(%rdi)\n" \
+		"popfq\n" text "\n pushfq\n popq 32(%rdi)\n"               \
+		"mov %rax, 0(%rdi)\n mov %rbx, 8(%rdi)\n mov %rcx, 16(%rdi)\n" \
+		"mov %rdx, 24(%rdi)\n pop %rbx\n ret\n.popsection\n")
+
+enum mask_kind { M_ALL, M_LOGIC, M_SHIFT, M_ROT, M_MUL, M_BT, M_BSF, M_CNT, M_DSHIFT, M_DIV };
+
+struct diff_case {
+	const char *name;
+	host_fn host;
+	const uint8_t *start, *end;
+	enum mask_kind mask;
+	unsigned size; /* operand width in bytes (count masking) */
+	bool shift_left_right; /* SHL/SHR: CF undefined for count >= width */
+};
+
+/* The flags the SDM defines for this case and these inputs. */
+static uint64_t defined_flags(const struct diff_case *c, const struct regs4 *in)
+{
+	unsigned bits = c->size * 8, cnt = (unsigned)in->c & (c->size == 8 ? 63 : 31);
+	uint64_t m = F_ARITH;
+	switch (c->mask) {
+	case M_ALL: break;
+	case M_LOGIC: m &= ~(uint64_t)F_AF; break;
+	case M_SHIFT:
+	case M_DSHIFT:
+		m &= ~(uint64_t)F_AF;
+		if (cnt != 1)
+			m &= ~(uint64_t)F_OF;
+		if ((c->shift_left_right || c->mask == M_DSHIFT) && cnt >= bits)
+			m &= ~(uint64_t)F_CF;
+		break;
+	case M_ROT:
+		if (cnt != 1)
+			m &= ~(uint64_t)F_OF;
+		break;
+	case M_MUL: m &= ~(uint64_t)(F_SF | F_ZF | F_AF | F_PF); break;
+	case M_BT: m &= ~(uint64_t)(F_OF | F_SF | F_AF | F_PF); break;
+	case M_BSF: m = F_ZF; break;
+	case M_CNT: m &= ~(uint64_t)(F_OF | F_SF | F_AF | F_PF); break;
+	case M_DIV: m = 0; break;
+	}
+	return m;
+}
+
+DIFF(add8, "add %bl, %al");
+DIFF(add16, "add %bx, %ax");
+DIFF(add32, "add %ebx, %eax");
+DIFF(add64, "add %rbx, %rax");
+DIFF(adc8, "adc %bl, %al");
+DIFF(adc16, "adc %bx, %ax");
+DIFF(adc32, "adc %ebx, %eax");
+DIFF(adc64, "adc %rbx, %rax");
+DIFF(sub8, "sub %bl, %al");
+DIFF(sub16, "sub %bx, %ax");
+DIFF(sub32, "sub %ebx, %eax");
+DIFF(sub64, "sub %rbx, %rax");
+DIFF(sbb8, "sbb %bl, %al");
+DIFF(sbb16, "sbb %bx, %ax");
+DIFF(sbb32, "sbb %ebx, %eax");
+DIFF(sbb64, "sbb %rbx, %rax");
+DIFF(cmp8, "cmp %bl, %al");
+DIFF(cmp64, "cmp %rbx, %rax");
+DIFF(addi8, "add $0x81, %al");
+DIFF(subi64, "sub $-3, %rax");
+DIFF(and32, "and %ebx, %eax");
+DIFF(or16, "or %bx, %ax");
+DIFF(xor64, "xor %rbx, %rax");
+DIFF(test8, "test %bl, %al");
+DIFF(inc8, "inc %al");
+DIFF(inc64, "inc %rax");
+DIFF(dec16, "dec %ax");
+DIFF(dec32, "dec %eax");
+DIFF(neg8, "neg %al");
+DIFF(neg32, "neg %eax");
+DIFF(neg64, "neg %rax");
+DIFF(not16, "not %ax");
+DIFF(shl8, "shl %cl, %al");
+DIFF(shl16, "shl %cl, %ax");
+DIFF(shl32, "shl %cl, %eax");
+DIFF(shl64, "shl %cl, %rax");
+DIFF(shr8, "shr %cl, %al");
+DIFF(shr32, "shr %cl, %eax");
+DIFF(shr64, "shr %cl, %rax");
+DIFF(sar8, "sar %cl, %al");
+DIFF(sar16, "sar %cl, %ax");
+DIFF(sar64, "sar %cl, %rax");
+DIFF(shl1_32, "shl $1, %eax");
+DIFF(rol8, "rol %cl, %al");
+DIFF(rol16, "rol %cl, %ax");
+DIFF(rol32, "rol %cl, %eax");
+DIFF(rol64, "rol %cl, %rax");
+DIFF(ror8, "ror %cl, %al");
+DIFF(ror64, "ror %cl, %rax");
+DIFF(rcl8, "rcl %cl, %al");
+DIFF(rcl16, "rcl %cl, %ax");
+DIFF(rcl32, "rcl %cl, %eax");
+DIFF(rcl64, "rcl %cl, %rax");
+DIFF(rcr8, "rcr %cl, %al");
+DIFF(rcr16, "rcr %cl, %ax");
+DIFF(rcr32, "rcr %cl, %eax");
+DIFF(rcr64, "rcr %cl, %rax");
+DIFF(shld32, "shld %cl, %ebx, %eax");
+DIFF(shld64, "shld %cl, %rbx, %rax");
+DIFF(shrd32, "shrd %cl, %ebx, %eax");
+DIFF(shrd64, "shrd %cl, %rbx, %rax");
+DIFF(shld16, "shld %cl, %bx, %ax");
+DIFF(shrd16, "shrd %cl, %bx, %ax");
+DIFF(mul8, "mul %bl");
+DIFF(mul16, "mul %bx");
+DIFF(mul32, "mul %ebx");
+DIFF(mul64, "mul %rbx");
+DIFF(imul1_8, "imul %bl");
+DIFF(imul1_64, "imul %rbx");
+DIFF(imul2_16, "imul %bx, %ax");
+DIFF(imul2_32, "imul %ebx, %eax");
+DIFF(imul2_64, "imul %rbx, %rax");
+DIFF(imul3_32, "imul $-7, %ebx, %eax");
+DIFF(imul3_64, "imul $0x12345, %rbx, %rax");
+DIFF(bt32, "bt %ebx, %eax");
+DIFF(bts64, "bts %rbx, %rax");
+DIFF(btr16, "btr %bx, %ax");
+DIFF(btc32, "btc %ebx, %eax");
+DIFF(bsf32, "bsf %ebx, %eax");
+DIFF(bsr64, "bsr %rbx, %rax");
+DIFF(bsf16, "bsf %bx, %ax");
+DIFF(popcnt64, "popcnt %rbx, %rax");
+DIFF(popcnt16, "popcnt %bx, %ax");
+DIFF(cmpxchg8, "cmpxchg %bl, %cl");
+DIFF(cmpxchg32, "cmpxchg %ebx, %ecx");
+DIFF(cmpxchg64, "cmpxchg %rbx, %rcx");
+DIFF(xadd32, "xadd %ebx, %ecx");
+DIFF(xadd8, "xadd %bl, %cl");
+DIFF(cbw, "cbw");
+DIFF(cwde, "cwde");
+DIFF(cdqe, "cdqe");
+DIFF(cwd, "cwd");
+DIFF(cdq, "cdq");
+DIFF(cqo, "cqo");
+DIFF(lahf, "lahf");
+DIFF(sahf, "sahf");
+DIFF(cmc, "cmc");
+DIFF(bswap32, "bswap %eax");
+DIFF(bswap64, "bswap %rbx");
+DIFF(movsx, "movsbq %bl, %rax; movswl %cx, %edx");
+DIFF(movzx, "movzbl %bh, %eax; movzwq %cx, %rdx");
+DIFF(cmov32f, "cmovz %ebx, %eax; cmovnz %ebx, %ecx");
+DIFF(cmp_set, "cmp %rbx, %rax; setb %al; setbe %ah; setl %cl; setle %ch; setz %dl; sets %dh; seto %bl; setp %bh");
+DIFF(sub_set8, "sub %bl, %al; setg %cl; setge %ch; seta %dl; setae %dh");
+DIFF(inc_set, "inc %ax; setz %cl; seto %ch; setc %dl; setp %dh");
+DIFF(adc_chain, "add %rbx, %rax; adc %rcx, %rdx; sbb %rax, %rcx");
+DIFF(test_jcc, "test %eax, %ebx; cmovs %rcx, %rdx; cmovle %rbx, %rax");
+DIFF(shl_cmov, "shl %cl, %rax; cmovb %rbx, %rdx; cmovs %rcx, %rbx");
+DIFF(lzcnt32, "lzcnt %ebx, %eax");
+DIFF(tzcnt64, "tzcnt %rbx, %rax");
+DIFF(div64, "div %rbx");
+DIFF(idiv32, "idiv %ebx");
+DIFF(div8, "div %bl");
+DIFF(idiv16, "idiv %bx");
+
+#define C(n, m, sz) { #n, h_##n, g_##n##_start, g_##n##_end, m, sz, false }
+#define CSH(n, sz) { #n, h_##n, g_##n##_start, g_##n##_end, M_SHIFT, sz, true }
+
+static const struct diff_case diff_cases[] = {
+	C(add8, M_ALL, 1), C(add16, M_ALL, 2), C(add32, M_ALL, 4), C(add64, M_ALL, 8),
+	C(adc8, M_ALL, 1), C(adc16, M_ALL, 2), C(adc32, M_ALL, 4), C(adc64, M_ALL, 8),
+	C(sub8, M_ALL, 1), C(sub16, M_ALL, 2), C(sub32, M_ALL, 4), C(sub64, M_ALL, 8),
+	C(sbb8, M_ALL, 1), C(sbb16, M_ALL, 2), C(sbb32, M_ALL, 4), C(sbb64, M_ALL, 8),
+	C(cmp8, M_ALL, 1), C(cmp64, M_ALL, 8), C(addi8, M_ALL, 1), C(subi64, M_ALL, 8),
+	C(and32, M_LOGIC, 4), C(or16, M_LOGIC, 2), C(xor64, M_LOGIC, 8), C(test8, M_LOGIC, 1),
+	C(inc8, M_ALL, 1), C(inc64, M_ALL, 8), C(dec16, M_ALL, 2), C(dec32, M_ALL, 4),
+	C(neg8, M_ALL, 1), C(neg32, M_ALL, 4), C(neg64, M_ALL, 8), C(not16, M_ALL, 2),
+	CSH(shl8, 1), CSH(shl16, 2), CSH(shl32, 4), CSH(shl64, 8),
+	CSH(shr8, 1), CSH(shr32, 4), CSH(shr64, 8),
+	C(sar8, M_SHIFT, 1), C(sar16, M_SHIFT, 2), C(sar64, M_SHIFT, 8),
+	{ "shl1_32", h_shl1_32, g_shl1_32_start, g_shl1_32_end, M_LOGIC, 4, false },
+	C(rol8, M_ROT, 1), C(rol16, M_ROT, 2), C(rol32, M_ROT, 4), C(rol64, M_ROT, 8),
+	C(ror8, M_ROT, 1), C(ror64, M_ROT, 8),
+	C(rcl8, M_ROT, 1), C(rcl16, M_ROT, 2), C(rcl32, M_ROT, 4), C(rcl64, M_ROT, 8),
+	C(rcr8, M_ROT, 1), C(rcr16, M_ROT, 2), C(rcr32, M_ROT, 4), C(rcr64, M_ROT, 8),
+	C(shld32, M_DSHIFT, 4), C(shld64, M_DSHIFT, 8), C(shrd32, M_DSHIFT, 4),
+	C(shrd64, M_DSHIFT, 8), C(shld16, M_DSHIFT, 2), C(shrd16, M_DSHIFT, 2),
+	C(mul8, M_MUL, 1), C(mul16, M_MUL, 2), C(mul32, M_MUL, 4), C(mul64, M_MUL, 8),
+	C(imul1_8, M_MUL, 1), C(imul1_64, M_MUL, 8), C(imul2_16, M_MUL, 2),
+	C(imul2_32, M_MUL, 4), C(imul2_64, M_MUL, 8), C(imul3_32, M_MUL, 4),
+	C(imul3_64, M_MUL, 8),
+	C(bt32, M_BT, 4), C(bts64, M_BT, 8), C(btr16, M_BT, 2), C(btc32, M_BT, 4),
+	C(bsf32, M_BSF, 4), C(bsr64, M_BSF, 8), C(bsf16, M_BSF, 2),
+	C(popcnt64, M_ALL, 8), C(popcnt16, M_ALL, 2),
+	C(cmpxchg8, M_ALL, 1), C(cmpxchg32, M_ALL, 4), C(cmpxchg64, M_ALL, 8),
+	C(xadd32, M_ALL, 4), C(xadd8, M_ALL, 1),
+	C(cbw, M_ALL, 2), C(cwde, M_ALL, 4), C(cdqe, M_ALL, 8), C(cwd, M_ALL, 2),
+	C(cdq, M_ALL, 4), C(cqo, M_ALL, 8), C(lahf, M_ALL, 1), C(sahf, M_ALL, 1),
+	C(cmc, M_ALL, 1), C(bswap32, M_ALL, 4), C(bswap64, M_ALL, 8),
+	C(movsx, M_ALL, 8), C(movzx, M_ALL, 8), C(cmov32f, M_ALL, 4), C(cmp_set, M_ALL, 8),
+	C(sub_set8, M_ALL, 1), C(inc_set, M_ALL, 2), C(adc_chain, M_ALL, 8),
+	C(test_jcc, M_LOGIC, 4), C(shl_cmov, M_SHIFT, 8),
+};
+
+/* Cases that need a host feature or operands that cannot fault natively. */
+static const struct diff_case cnt_cases[] = {
+	C(lzcnt32, M_CNT, 4), C(tzcnt64, M_CNT, 8),
+};
+
+static const struct diff_case div_cases[] = {
+	C(div64, M_DIV, 8), C(idiv32, M_DIV, 4), C(div8, M_DIV, 1), C(idiv16, M_DIV, 2),
+};
+
+static int diff_one(const struct diff_case *c, struct regs4 in)
+{
+	struct regs4 h = in;
+	c->host(&h);
+	reset_long64();
+	cpu->gpr[R_RAX] = in.a;
+	cpu->gpr[R_RBX] = in.b;
+	cpu->gpr[R_RCX] = in.c;
+	cpu->gpr[R_RDX] = in.d;
+	cpu_set_rflags(cpu, in.f, F_ARITH);
+	int v = run(c->start, c->end);
+	uint64_t fm = defined_flags(c, &in), gf = cpu_get_rflags(cpu);
+	bool bad = v != -1 || cpu->gpr[R_RAX] != h.a || cpu->gpr[R_RBX] != h.b ||
+		   cpu->gpr[R_RCX] != h.c || cpu->gpr[R_RDX] != h.d || ((gf ^ h.f) & fm);
+	if (bad) {
+		fprintf(stderr,
+			"%s: in a=%#" PRIx64 " b=%#" PRIx64 " c=%#" PRIx64 " d=%#" PRIx64
+			" f=%#" PRIx64 "\n  host a=%#" PRIx64 " b=%#" PRIx64 " c=%#" PRIx64
+			" d=%#" PRIx64 " f=%#" PRIx64 "\n  kemu a=%#" PRIx64 " b=%#" PRIx64
+			" c=%#" PRIx64 " d=%#" PRIx64 " f=%#" PRIx64 " (mask %#" PRIx64
+			", exc %d)\n",
+			c->name, in.a, in.b, in.c, in.d, in.f, h.a, h.b, h.c, h.d, h.f,
+			cpu->gpr[R_RAX], cpu->gpr[R_RBX], cpu->gpr[R_RCX], cpu->gpr[R_RDX], gf,
+			fm, v);
+	}
+	return bad;
+}
+
+static struct regs4 rnd_regs(void)
+{
+	struct regs4 r = { rnd_operand(), rnd_operand(), rnd_operand(), rnd_operand(), 0 };
+	r.f = (rnd() & F_ARITH) | 0x202;
+	/* Counts in CL: mostly small, sometimes large or zero. */
+	if (rnd() & 1)
+		r.c = (r.c & ~0xffULL) | (rnd() % 70);
+	return r;
+}
+
+static void test_differential(void)
+{
+	const int per_case = 3000;
+	for (size_t k = 0; k < sizeof(diff_cases) / sizeof(diff_cases[0]); k++) {
+		int fails = 0;
+		for (int n = 0; n < per_case && fails < 3; n++)
+			fails += diff_one(&diff_cases[k], rnd_regs());
+		CHECK(fails == 0);
+	}
+	unsigned a, b, c, d;
+	/* Only when the CPU model offers them (exec_int.c); else they are BSF/BSR. */
+	bool lzcnt = EXEC_MODEL_LZCNT && __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 5));
+	bool bmi1 = EXEC_MODEL_BMI1 && __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3));
+	for (int n = 0; n < per_case; n++) {
+		if (lzcnt)
+			CHECK(!diff_one(&cnt_cases[0], rnd_regs()));
+		if (bmi1)
+			CHECK(!diff_one(&cnt_cases[1], rnd_regs()));
+	}
+	/* Division: operands chosen so the host does not fault (#DE is tested below). */
+	for (size_t k = 0; k < 4; k++) {
+		const struct diff_case *dc = &div_cases[k];
+		int fails = 0;
+		for (int n = 0; n < per_case && fails < 3; n++) {
+			struct regs4 r = rnd_regs();
+			unsigned sz = dc->size, bits = sz * 8;
+			uint64_t m = exec_mask(sz);
+			bool sgn = dc == &div_cases[1] || dc == &div_cases[3];
+			if ((r.b & m) == 0)
+				r.b |= 1;
+			if (sz == 1) {
+				/* AX / BL: keep AH below the divisor's magnitude. */
+				r.a = (r.a & ~0xff00ULL) | ((((r.a >> 8) & 0xff) % ((r.b & 0xff) >> 1 | 1)) << 8);
+				if (sgn)
+					r.a &= ~0xc000ULL;
+			} else {
+				uint64_t div = r.b & m;
+				if (sgn) {
+					/* Sign-extend rAX into rDX: the quotient always fits unless MIN/-1. */
+					int64_t sa = exec_sext(r.a, sz);
+					r.d = (r.d & ~m) | ((uint64_t)(sa >> 63) & m);
+					if ((r.a & m) == (1ULL << (bits - 1)) && exec_sext(div, sz) == -1)
+						r.b += 2;
+				} else {
+					uint64_t hi = r.d & m;
+					r.d = (r.d & ~m) | (hi % div);
+				}
+			}
+			fails += diff_one(dc, r);
+		}
+		CHECK(fails == 0);
+	}
+}
+
+/* ---- targeted tests -------------------------------------------------------------- */
+
+GUEST_CODE(t_div0, "xor %ebx, %ebx; mov $5, %eax; div %ebx");
+GUEST_CODE(t_divovf, "mov $2, %edx; mov $0, %eax; mov $2, %ecx; div %ecx");
+GUEST_CODE(t_idivovf, "mov $0x80, %ax; mov $0xff, %bl; idiv %bl");
+GUEST_CODE(t_idivmin, "mov $0xff80, %ax; mov $0xff, %bl; idiv %bl");
+
+static void test_divide_errors(void)
+{
+	reset_long64();
+	cpu->gpr[R_RDX] = 0x1234;
+	CHECK_EQ(RUN(t_div0), EXC_DE);
+	CHECK_EQ(cpu->rip, CODE + 7);        /* at the DIV, not past it */
+	CHECK_EQ(cpu->gpr[R_RAX], 5);        /* nothing written */
+	CHECK_EQ(cpu->gpr[R_RDX], 0x1234);
+	reset_long64();
+	CHECK_EQ(RUN(t_divovf), EXC_DE);
+	CHECK_EQ(cpu->gpr[R_RDX], 2);
+	reset_long64();
+	CHECK_EQ(RUN(t_idivovf), -1);        /* 128 / -1 = -128 fits */
+	CHECK_EQ(cpu->gpr[R_RAX] & 0xffff, 0x0080);
+	reset_long64();
+	CHECK_EQ(RUN(t_idivmin), EXC_DE);    /* -128 / -1 = 128 does not */
+}
+
+/* Memory forms, LOCK, and the atomic exchanges. */
+GUEST_CODE(t_mem, "movq $0x10, (%rdi)\n"
+		  "lock addq $5, (%rdi)\n"           /* 0x15 */
+		  "lock incl 8(%rdi)\n"
+		  "lock decw 12(%rdi)\n"
+		  "lock xaddq %rbx, (%rdi)\n"        /* rbx = 0x15, [rdi] = 0x15 + 7 */
+		  "xchg %rcx, 16(%rdi)\n"
+		  "lock btsl $3, 24(%rdi)\n"
+		  "lock btrq %rdx, 24(%rdi)\n"       /* rdx = -1: bit 63 of the qword before */
+		  "lock notb 32(%rdi)\n"
+		  "lock negl 36(%rdi)\n"
+		  "lock orw $0x8001, 40(%rdi)\n"
+		  "lock sbbb $1, 42(%rdi)\n");
+
+static void test_memory_forms(void)
+{
+	reset_long64();
+	uint8_t *m = gmem(DATA);
+	memset(m - 8, 0, 64);
+	memcpy(m + 8, &(uint32_t){ 0xffffffff }, 4);
+	memcpy(m + 12, &(uint16_t){ 0 }, 2);
+	memcpy(m + 16, &(uint64_t){ 0x1122334455667788ULL }, 8);
+	memcpy(m + 24, &(uint64_t){ 0x8000000000000000ULL }, 8);
+	memcpy(m + 16, &(uint64_t){ 0x1122334455667788ULL }, 8);
+	m[32] = 0x0f;
+	memcpy(m + 36, &(uint32_t){ 1 }, 4);
+	m[42] = 0;
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RBX] = 7;
+	cpu->gpr[R_RCX] = 0xabcdef;
+	cpu->gpr[R_RDX] = ~0ULL;
+	CHECK_EQ(RUN(t_mem), -1);
+	uint64_t q;
+	memcpy(&q, m, 8);
+	CHECK_EQ(q, 0x15 + 7);
+	CHECK_EQ(cpu->gpr[R_RBX], 0x15);
+	uint32_t d;
+	memcpy(&d, m + 8, 4);
+	CHECK_EQ(d, 0);
+	uint16_t w;
+	memcpy(&w, m + 12, 2);
+	CHECK_EQ(w, 0xffff);
+	CHECK_EQ(cpu->gpr[R_RCX], 0x1122334455667788ULL);
+	memcpy(&q, m + 16, 8);
+	/* BTR rdx=-1 on [rdi+24] clears bit 63 of [rdi+16], which holds rcx now. */
+	CHECK_EQ(q, 0xabcdef);
+	memcpy(&q, m + 24, 8);
+	CHECK_EQ(q, 0x8000000000000008ULL);
+	CHECK_EQ(m[32], 0xf0);
+	memcpy(&d, m + 36, 4);
+	CHECK_EQ(d, 0xffffffff);
+	CHECK_EQ(m[41], 0x80);
+	CHECK_EQ(m[42], 0xff);               /* 0 - 1 - CF(0, after OR) */
+}
+
+GUEST_CODE(t_btmem, "bts %rax, (%rdi)\n" "btl $33, 4(%rdi)\n" "setc %cl\n"
+		    "mov $-9, %rdx\n" "bt %rdx, 16(%rdi)\n" "setc %ch\n");
+
+static void test_bt_memory(void)
+{
+	reset_long64();
+	uint8_t *m = gmem(DATA);
+	memset(m, 0, 32);
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 70; /* bit 6 of the qword at +8 */
+	CHECK_EQ(RUN(t_btmem), -1);
+	CHECK_EQ(m[8], 0x40);
+	CHECK_EQ(cpu->gpr[R_RCX] & 0xff, 0); /* bit 1 of [rdi+4] (imm mod 32) */
+	CHECK_EQ((cpu->gpr[R_RCX] >> 8) & 0xff, 0);
+	/* offset -9 from rdi+16: the qword at rdi+8, bit 55 */
+	m[14] = 0x80;
+	reset_long64();
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 70;
+	CHECK_EQ(RUN(t_btmem), -1);
+	CHECK_EQ((cpu->gpr[R_RCX] >> 8) & 0xff, 1);
+}
+
+GUEST_CODE(t_cmpxchg_mem, "lock cmpxchgq %rbx, (%rdi)\n" "setz %cl\n"
+			  "lock cmpxchgl %ebx, 8(%rdi)\n" "setz %ch\n");
+GUEST_CODE(t_cx8, "lock cmpxchg8b (%rdi)\n" "setz %sil\n");
+GUEST_CODE(t_cx16, "lock cmpxchg16b (%rdi)\n" "setz %sil\n");
+
+static void test_cmpxchg(void)
+{
+	reset_long64();
+	uint8_t *m = gmem(DATA);
+	memcpy(m, &(uint64_t){ 42 }, 8);
+	memcpy(m + 8, &(uint32_t){ 9 }, 4);
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 42;
+	cpu->gpr[R_RBX] = 0xdeadbeefcafeULL;
+	CHECK_EQ(RUN(t_cmpxchg_mem), -1);
+	uint64_t q;
+	memcpy(&q, m, 8);
+	CHECK_EQ(q, 0xdeadbeefcafeULL);
+	CHECK_EQ(cpu->gpr[R_RCX] & 0xffff, 0x0001); /* second compare failed */
+	CHECK_EQ(cpu->gpr[R_RAX], 9);                /* EAX loaded, upper zeroed */
+
+	reset_long64();
+	memcpy(m, &(uint64_t){ 0x1111111122222222ULL }, 8);
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 0x22222222;
+	cpu->gpr[R_RDX] = 0x11111111;
+	cpu->gpr[R_RBX] = 0x33333333;
+	cpu->gpr[R_RCX] = 0x44444444;
+	CHECK_EQ(RUN(t_cx8), -1);
+	memcpy(&q, m, 8);
+	CHECK_EQ(q, 0x4444444433333333ULL);
+	CHECK_EQ(cpu->gpr[R_RSI] & 0xff, 1);
+	CHECK_EQ(RUN(t_cx8), -1);            /* now fails: EDX:EAX <- memory */
+	CHECK_EQ(cpu->gpr[R_RSI] & 0xff, 0);
+	CHECK_EQ(cpu->gpr[R_RAX], 0x33333333);
+	CHECK_EQ(cpu->gpr[R_RDX], 0x44444444);
+
+	reset_long64();
+	memcpy(m, &(uint64_t){ 1 }, 8);
+	memcpy(m + 8, &(uint64_t){ 2 }, 8);
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 1;
+	cpu->gpr[R_RDX] = 2;
+	cpu->gpr[R_RBX] = 3;
+	cpu->gpr[R_RCX] = 4;
+	CHECK_EQ(RUN(t_cx16), -1);
+	memcpy(&q, m + 8, 8);
+	CHECK_EQ(q, 4);
+	CHECK_EQ(cpu->gpr[R_RSI] & 0xff, 1);
+	cpu->gpr[R_RDI] = DATA + 8;
+	CHECK_EQ(RUN(t_cx16), EXC_GP);       /* misaligned */
+}
+
+/* CMOV with a false condition still zero-extends a 32-bit destination. */
+GUEST_CODE(t_cmov, "cmp %eax, %eax\n" "cmovne %ebx, %ecx\n" "cmovne (%rdi), %rdx\n");
+
+static void test_cmov(void)
+{
+	reset_long64();
+	cpu->gpr[R_RCX] = 0xffffffff00000005ULL;
+	cpu->gpr[R_RDX] = 0xffffffff00000005ULL;
+	cpu->gpr[R_RDI] = HOLE; /* the source is read even if unused: #PF */
+	CHECK_EQ(RUN(t_cmov), EXC_PF);
+	CHECK_EQ(cpu->gpr[R_RCX], 5);
+	CHECK_EQ(cpu->gpr[R_RDX], 0xffffffff00000005ULL);
+	CHECK_EQ(cpu->cr2, HOLE);
+}
+
+/* Stack: PUSH/POP forms, CALL/RET, ENTER/LEAVE. */
+GUEST_CODE(t_stack, "push $-2\n"            /* 8 bytes */
+		    "pushw $0x1234\n"       /* 2 bytes */
+		    "popw %ax\n"
+		    "pop %rbx\n"
+		    "push %rsp\n"
+		    "pop %rcx\n"            /* rcx = rsp before the push */
+		    "push %rdi\n"
+		    "popq 8(%rsp)\n"        /* address uses the popped rsp */
+		    "call 1f\n"
+		    "jmp 2f\n"
+		    "1: mov $7, %edx\n"
+		    "ret $0\n"
+		    "2: enter $16, $0\n"
+		    "mov %rbp, %r8\n"
+		    "leave\n"
+		    "enter $8, $3\n"
+		    "mov %rsp, %r9\n"
+		    "mov %rbp, %r10\n"
+		    "leave\n");
+
+static void test_stack(void)
+{
+	reset_long64();
+	cpu->gpr[R_RDI] = 0x5566;
+	cpu->gpr[R_RBP] = STACK_TOP - 0x100; /* a frame with known contents for ENTER level 3 */
+	memcpy(gmem(STACK_TOP - 0x108), &(uint64_t){ 0xaaaa }, 8);
+	memcpy(gmem(STACK_TOP - 0x110), &(uint64_t){ 0xbbbb }, 8);
+	CHECK_EQ(RUN(t_stack), -1);
+	CHECK_EQ(cpu->gpr[R_RAX] & 0xffff, 0x1234);
+	CHECK_EQ(cpu->gpr[R_RBX], (uint64_t)-2);
+	CHECK_EQ(cpu->gpr[R_RCX], STACK_TOP);
+	uint64_t q;
+	memcpy(&q, gmem(STACK_TOP + 8), 8);
+	CHECK_EQ(q, 0x5566);
+	CHECK_EQ(cpu->gpr[R_RDX], 7);
+	CHECK_EQ(cpu->gpr[R_R8], STACK_TOP - 8);
+	CHECK_EQ(cpu->gpr[R_RSP], STACK_TOP);
+	CHECK_EQ(cpu->gpr[R_RBP], STACK_TOP - 0x100);
+	/* enter $8,$3: push rbp; copy [rbp-8], [rbp-16]; push frame; sub 8 */
+	CHECK_EQ(cpu->gpr[R_R10], STACK_TOP - 8);
+	CHECK_EQ(cpu->gpr[R_R9], STACK_TOP - 8 - 24 - 8);
+	memcpy(&q, gmem(STACK_TOP - 16), 8);
+	CHECK_EQ(q, 0xaaaa);
+	memcpy(&q, gmem(STACK_TOP - 24), 8);
+	CHECK_EQ(q, 0xbbbb);
+	memcpy(&q, gmem(STACK_TOP - 32), 8);
+	CHECK_EQ(q, STACK_TOP - 8);
+}
+
+/* A CALL whose push faults changes nothing; a non-canonical target #GPs before the push. */
+GUEST_CODE(t_call_fault, "call *%rax\n");
+
+static void test_call_faults(void)
+{
+	reset_long64();
+	cpu->gpr[R_RSP] = HOLE + 8;
+	cpu->gpr[R_RAX] = CODE;
+	CHECK_EQ(RUN(t_call_fault), EXC_PF);
+	CHECK_EQ(cpu->gpr[R_RSP], HOLE + 8);
+	CHECK_EQ(cpu->rip, CODE);
+	reset_long64();
+	cpu->gpr[R_RAX] = 0x0000800000000000ULL;
+	CHECK_EQ(RUN(t_call_fault), EXC_GP);
+	CHECK_EQ(cpu->gpr[R_RSP], STACK_TOP);
+}
+
+/* Jcc: each condition taken/not taken after CMP, compared with the host
+ * (LEA sets the result bits: it leaves the flags alone). */
+GUEST_CODE(t_jcc_all,
+	   "xor %ecx, %ecx\n"
+	   "cmp %rbx, %rax\n"
+	   "jo 1f\n lea 1(%rcx), %rcx\n 1:\n" "jno 1f\n lea 2(%rcx), %rcx\n 1:\n"
+	   "jb 1f\n lea 4(%rcx), %rcx\n 1:\n" "jae 1f\n lea 8(%rcx), %rcx\n 1:\n"
+	   "je 1f\n lea 16(%rcx), %rcx\n 1:\n" "jne 1f\n lea 32(%rcx), %rcx\n 1:\n"
+	   "jbe 1f\n lea 64(%rcx), %rcx\n 1:\n" "ja 1f\n lea 128(%rcx), %rcx\n 1:\n"
+	   "js 1f\n lea 256(%rcx), %rcx\n 1:\n" "jns 1f\n lea 512(%rcx), %rcx\n 1:\n"
+	   "jp 1f\n lea 1024(%rcx), %rcx\n 1:\n" "jnp 1f\n lea 2048(%rcx), %rcx\n 1:\n"
+	   "jl 1f\n lea 4096(%rcx), %rcx\n 1:\n" "jge 1f\n lea 8192(%rcx), %rcx\n 1:\n"
+	   "jle 1f\n lea 16384(%rcx), %rcx\n 1:\n" "jg 1f\n lea 32768(%rcx), %rcx\n 1:\n");
+
+static void test_jcc(void)
+{
+	for (int n = 0; n < 2000; n++) {
+		uint64_t a = rnd_operand(), b = n & 1 ? a : rnd_operand();
+		uint64_t want = 0;
+		/* Compute the host's answer with SETcc-equivalent via flags. */
+		uint64_t f;
+		__asm__ volatile("lea -128(%%rsp), %%rsp\n\tcmp %2, %1\n\tpushfq\n\tpop %0\n\t"
+				 "lea 128(%%rsp), %%rsp"
+				 : "=r"(f) : "r"(a), "r"(b) : "cc");
+		bool of = f & F_OF, cf = f & F_CF, zf = f & F_ZF, sf = f & F_SF, pf = f & F_PF;
+		bool cond[16] = { of, !of, cf, !cf, zf, !zf, cf || zf, !(cf || zf), sf, !sf,
+				  pf, !pf, sf != of, sf == of, zf || sf != of, !(zf || sf != of) };
+		for (int k = 0; k < 16; k++)
+			if (!cond[k])
+				want |= 1ULL << k;
+		reset_long64();
+		cpu->gpr[R_RAX] = a;
+		cpu->gpr[R_RBX] = b;
+		CHECK_EQ(RUN(t_jcc_all), -1);
+		CHECK_EQ(cpu->gpr[R_RCX], want);
+		if (cpu->gpr[R_RCX] != want)
+			break;
+	}
+}
+
+GUEST_CODE(t_loop, "mov $5, %ecx\n xor %eax, %eax\n 1: inc %eax\n loop 1b\n"
+		   "mov $3, %ecx\n 2: dec %ecx\n cmp $0, %ecx\n loopne 2b\n" /* exits on ZF */
+		   "mov $0x100000000, %rcx\n 3: inc %edx\n addr32 loop 3b\n" /* ECX=0: ECX-1 wraps */
+		   );
+GUEST_CODE(t_jrcxz, "xor %ecx, %ecx\n jrcxz 1f\n mov $1, %eax\n 1: mov $0x100000000, %rcx\n"
+		    "jecxz 2f\n mov $2, %ebx\n 2:\n");
+
+static void test_loops(void)
+{
+	reset_long64();
+	cpu->gpr[R_RDX] = 0;
+	/* the addr32 loop would run 2^32 times: stop the test before it */
+	memcpy(gmem(CODE), t_loop_start, (size_t)(t_loop_end - t_loop_start));
+	cpu->rip = CODE;
+	if (!setjmp(cpu->exc_jmp)) {
+		for (int n = 0; n < 12 + 7 + 1 + 10; n++)
+			cpu_step(cpu);
+	}
+	CHECK_EQ(cpu->gpr[R_RAX], 5);
+	CHECK_EQ(cpu->gpr[R_RDX], 5);
+	CHECK_EQ(cpu->gpr[R_RCX], 0xffffffffULL - 4); /* upper half dropped, 32-bit count */
+	reset_long64();
+	CHECK_EQ(RUN(t_jrcxz), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 0);
+	CHECK_EQ(cpu->gpr[R_RBX], 0);
+}
+
+/* Strings. */
+GUEST_CODE(t_rep_movsb, "rep movsb\n");
+GUEST_CODE(t_rep_stosq, "rep stosq\n");
+GUEST_CODE(t_std_movsd, "std\n rep movsl\n cld\n");
+GUEST_CODE(t_repe_cmpsb, "repe cmpsb\n");
+GUEST_CODE(t_repne_scasb, "repne scasb\n");
+GUEST_CODE(t_lods, "lodsw\n lodsl\n");
+GUEST_CODE(t_a32_movs, "addr32 rep movsb\n");
+GUEST_CODE(t_overlap, "rep movsb\n");
+
+static void test_strings(void)
+{
+	uint8_t *src = gmem(DATA), *dst = gmem(DATA + 0x10000);
+	for (int k = 0; k < 0x3000; k++)
+		src[k] = (uint8_t)(k * 7 + 3);
+	/* forward copy across pages, odd offsets */
+	reset_long64();
+	memset(dst, 0, 0x3000);
+	cpu->gpr[R_RSI] = DATA + 5;
+	cpu->gpr[R_RDI] = DATA + 0x10000 + 0xffd;
+	cpu->gpr[R_RCX] = 0x2345;
+	CHECK_EQ(RUN(t_rep_movsb), -1);
+	CHECK(!memcmp(dst + 0xffd, src + 5, 0x2345));
+	CHECK_EQ(dst[0xffc], 0);
+	CHECK_EQ(dst[0xffd + 0x2345], 0);
+	CHECK_EQ(cpu->gpr[R_RCX], 0);
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 5 + 0x2345);
+	CHECK_EQ(cpu->gpr[R_RDI], DATA + 0x10000 + 0xffd + 0x2345);
+
+	/* large count: the budget makes the instruction restart, still correct */
+	reset_long64();
+	cpu->gpr[R_RSI] = DATA;
+	cpu->gpr[R_RDI] = DATA + 0x100000;
+	cpu->gpr[R_RCX] = 0x80000;
+	memset(gmem(DATA + 0x100000), 0, 0x80000);
+	CHECK_EQ(RUN(t_rep_movsb), -1);
+	CHECK(!memcmp(gmem(DATA + 0x100000), src, 0x80000));
+
+	/* stosq across a page */
+	reset_long64();
+	cpu->gpr[R_RAX] = 0x0102030405060708ULL;
+	cpu->gpr[R_RDI] = DATA + 0x10000 + 0xff8;
+	cpu->gpr[R_RCX] = 600;
+	CHECK_EQ(RUN(t_rep_stosq), -1);
+	uint64_t q;
+	memcpy(&q, dst + 0xff8 + 599 * 8, 8);
+	CHECK_EQ(q, 0x0102030405060708ULL);
+	memcpy(&q, dst + 0x1000, 8);
+	CHECK_EQ(q, 0x0102030405060708ULL);
+	CHECK_EQ(cpu->gpr[R_RDI], DATA + 0x10000 + 0xff8 + 600 * 8);
+
+	/* DF=1 movsl */
+	reset_long64();
+	memset(dst, 0, 0x100);
+	cpu->gpr[R_RSI] = DATA + 0x40;
+	cpu->gpr[R_RDI] = DATA + 0x10000 + 0x80;
+	cpu->gpr[R_RCX] = 4;
+	CHECK_EQ(RUN(t_std_movsd), -1);
+	CHECK(!memcmp(dst + 0x80 - 12, src + 0x40 - 12, 16));
+	CHECK_EQ(dst[0x84], 0);
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 0x40 - 16);
+	CHECK_EQ(cpu->gpr[R_RDI], DATA + 0x10000 + 0x80 - 16);
+
+	/* repe cmpsb stops after the first difference */
+	reset_long64();
+	memcpy(dst, src, 100);
+	dst[37] ^= 1;
+	cpu->gpr[R_RSI] = DATA;
+	cpu->gpr[R_RDI] = DATA + 0x10000;
+	cpu->gpr[R_RCX] = 100;
+	CHECK_EQ(RUN(t_repe_cmpsb), -1);
+	CHECK_EQ(cpu->gpr[R_RCX], 100 - 38);
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 38);
+	CHECK(!(cpu_get_rflags(cpu) & F_ZF));
+
+	/* repne scasb finds a byte */
+	reset_long64();
+	cpu->gpr[R_RAX] = src[50];
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RCX] = 1000;
+	CHECK_EQ(RUN(t_repne_scasb), -1);
+	CHECK_EQ(cpu->gpr[R_RDI], DATA + 51); /* k*7+3 is a bijection mod 256 */
+	CHECK(cpu_get_rflags(cpu) & F_ZF);
+
+	/* lods */
+	reset_long64();
+	cpu->gpr[R_RSI] = DATA;
+	cpu->gpr[R_RAX] = 0xffffffffffffffffULL;
+	CHECK_EQ(RUN(t_lods), -1);
+	uint32_t d;
+	memcpy(&d, src + 2, 4);
+	CHECK_EQ(cpu->gpr[R_RAX], d);
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 6);
+
+	/* 32-bit address size: ESI/EDI/ECX, wrapping at 4 GiB, upper halves dropped */
+	reset_long64();
+	memset(dst, 0, 16);
+	cpu->gpr[R_RSI] = 0xffffffff00000000ULL | DATA;
+	cpu->gpr[R_RDI] = 0x1234567800000000ULL | (DATA + 0x10000);
+	cpu->gpr[R_RCX] = 0x5500000000000008ULL;
+	CHECK_EQ(RUN(t_a32_movs), -1);
+	CHECK(!memcmp(dst, src, 8));
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 8);
+	CHECK_EQ(cpu->gpr[R_RDI], DATA + 0x10000 + 8);
+	CHECK_EQ(cpu->gpr[R_RCX], 0);
+
+	/* overlapping forward copy replicates, like the element loop */
+	reset_long64();
+	memcpy(dst, "abc", 3);
+	cpu->gpr[R_RSI] = DATA + 0x10000;
+	cpu->gpr[R_RDI] = DATA + 0x10003;
+	cpu->gpr[R_RCX] = 9;
+	CHECK_EQ(RUN(t_overlap), -1);
+	CHECK(!memcmp(dst, "abcabcabcabc", 12));
+
+	/* a fault part-way leaves rCX/rSI/rDI at the faulting element, rip at the insn */
+	reset_long64();
+	cpu->gpr[R_RSI] = DATA;
+	cpu->gpr[R_RDI] = HOLE - 0x10;
+	cpu->gpr[R_RCX] = 0x40;
+	CHECK_EQ(RUN(t_rep_movsb), EXC_PF);
+	CHECK_EQ(cpu->gpr[R_RCX], 0x30);
+	CHECK_EQ(cpu->gpr[R_RSI], DATA + 0x10);
+	CHECK_EQ(cpu->gpr[R_RDI], HOLE);
+	CHECK_EQ(cpu->rip, CODE);
+	CHECK(!memcmp(gmem(HOLE - 0x10), src, 0x10));
+	CHECK_EQ(cpu->cr2, HOLE);
+}
+
+/* I/O to a test device on vm->pio. */
+struct iodev {
+	uint64_t last_val;
+	unsigned last_off, last_size, reads, writes;
+};
+
+static uint64_t iodev_read(void *opaque, uint64_t off, unsigned size)
+{
+	struct iodev *d = opaque;
+	d->reads++;
+	d->last_off = (unsigned)off;
+	d->last_size = size;
+	return 0xa0 + off + d->reads;
+}
+
+static void iodev_write(void *opaque, uint64_t off, uint64_t val, unsigned size)
+{
+	struct iodev *d = opaque;
+	d->writes++;
+	d->last_off = (unsigned)off;
+	d->last_val = val;
+	d->last_size = size;
+}
+
+static const struct bus_ops iodev_ops = { iodev_read, iodev_write };
+static struct iodev iodev;
+
+GUEST_CODE(t_io, "mov $0x1234567, %eax\n out %al, $0x70\n mov $0x72, %dx\n out %eax, (%dx)\n"
+		 "in $0x71, %al\n mov %eax, %ebx\n in (%dx), %ax\n mov $0x90, %dx\n in (%dx), %eax\n");
+GUEST_CODE(t_rep_ins, "rep insw\n");
+GUEST_CODE(t_rep_outs, "rep outsb\n");
+
+static void test_io(void)
+{
+	CHECK_EQ(bus_register(&vm.pio, 0x70, 8, &iodev_ops, &iodev, "test"), 0);
+	reset_long64();
+	CHECK_EQ(RUN(t_io), -1);
+	CHECK_EQ(iodev.writes, 2);
+	CHECK_EQ(iodev.last_val, 0x1234567);
+	CHECK_EQ(cpu->gpr[R_RBX], 0x1234500 + 0xa0 + 1 + 1);
+	CHECK_EQ(cpu->gpr[R_RAX], 0xffffffff); /* unclaimed port */
+
+	reset_long64();
+	iodev.reads = 0;
+	cpu->gpr[R_RDX] = 0x74;
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RCX] = 3;
+	CHECK_EQ(RUN(t_rep_ins), -1);
+	uint16_t w[3];
+	memcpy(w, gmem(DATA), 6);
+	CHECK_EQ(w[0], 0xa0 + 4 + 1);
+	CHECK_EQ(w[2], 0xa0 + 4 + 3);
+	CHECK_EQ(iodev.last_size, 2);
+
+	reset_long64();
+	iodev.writes = 0;
+	memcpy(gmem(DATA), "xyz", 3);
+	cpu->gpr[R_RDX] = 0x75;
+	cpu->gpr[R_RSI] = DATA;
+	cpu->gpr[R_RCX] = 3;
+	CHECK_EQ(RUN(t_rep_outs), -1);
+	CHECK_EQ(iodev.writes, 3);
+	CHECK_EQ(iodev.last_val, 'z');
+
+	/* CPL 3 with IOPL 0 and no usable TSS: #GP before the device sees anything */
+	reset_long64();
+	cpu->cpl = 3;
+	cpu->tr.type = 3; /* 16-bit busy TSS */
+	iodev.writes = 0;
+	CHECK_EQ(RUN(t_io), EXC_GP);
+	CHECK_EQ(iodev.writes, 0);
+	/* a 64-bit TSS whose bitmap allows 0x70 only */
+	reset_long64();
+	uint8_t *tss = gmem(0x6000);
+	memset(tss, 0, 0x100);
+	tss[0x66] = 0x80; /* bitmap at +0x80 */
+	memset(tss + 0x80, 0xff, 0x20);
+	tss[0x80 + 0x70 / 8] = 0xfe; /* port 0x70 allowed */
+	cpu->tr = (struct x86_seg){ .base = 0x6000, .limit = 0x80 + 0x20, .type = 11, .present = 1 };
+	cpu->cpl = 3;
+	cpu->seg[SEG_CS].dpl = 3;
+	CHECK_EQ(RUN(t_io), EXC_GP); /* out %eax to 0x72 refused */
+	CHECK_EQ(iodev.writes, 1);
+	CHECK_EQ(cpu->rip, CODE + 11);
+}
+
+/* 32-bit protected mode: BCD, PUSHA/POPA, AAM #DE. */
+GUEST_CODE(t_bcd, ".code32\n"
+		  "mov $0x79, %al\n add $0x35, %al\n daa\n mov %al, %bl\n"   /* 79+35 = 114 -> 0x14, CF */
+		  "setc %bh\n"
+		  "mov $0x14, %al\n sub $0x35, %al\n das\n mov %al, %cl\n"   /* 14-35 = -21 -> 0x79, CF */
+		  "setc %ch\n"
+		  "mov $0x0009, %ax\n add $0x08, %al\n aaa\n mov %ax, %dx\n" /* 9+8=17 -> AX=0x0107 */
+		  "mov $0x4f, %al\n aam\n mov %ax, %si\n"                     /* 79 -> AH=7 AL=9 */
+		  "mov $0x0709, %ax\n aad\n mov %ax, %di\n"                   /* -> 79 */
+		  ".code64\n");
+GUEST_CODE(t_pusha, ".code32\n pusha\n xor %eax, %eax\n xor %ebx, %ebx\n mov $0, %esi\n"
+		    " popa\n .code64\n");
+GUEST_CODE(t_aam0, ".code32\n aam $0\n .code64\n");
+
+static void test_mode32(void)
+{
+	reset_flat32();
+	CHECK_EQ(RUN(t_bcd), -1);
+	CHECK_EQ(cpu->gpr[R_RBX] & 0xffff, 0x0114);
+	CHECK_EQ(cpu->gpr[R_RCX] & 0xffff, 0x0179);
+	CHECK_EQ(cpu->gpr[R_RDX] & 0xffff, 0x0107);
+	CHECK_EQ(cpu->gpr[R_RSI] & 0xffff, 0x0709);
+	CHECK_EQ(cpu->gpr[R_RDI] & 0xffff, 79);
+	reset_flat32();
+	for (int r = 0; r < 8; r++)
+		if (r != R_RSP)
+			cpu->gpr[r] = 0x1000 + r;
+	CHECK_EQ(RUN(t_pusha), -1);
+	for (int r = 0; r < 8; r++)
+		if (r != R_RSP)
+			CHECK_EQ(cpu->gpr[r], 0x1000 + r);
+	CHECK_EQ(cpu->gpr[R_RSP], STACK_TOP);
+	uint32_t d;
+	memcpy(&d, gmem(STACK_TOP - 20), 4);
+	CHECK_EQ(d, STACK_TOP); /* the SP slot holds the original ESP */
+	reset_flat32();
+	CHECK_EQ(RUN(t_aam0), EXC_DE);
+}
+
+/* Shifts by zero keep the flags; 32-bit forms still zero-extend. */
+GUEST_CODE(t_shift0, "mov $0xffffffffffffffff, %rax\n xor %ecx, %ecx\n stc\n shl %cl, %eax\n"
+		     "setc %bl\n rcl %cl, %eax\n");
+GUEST_CODE(t_pop_rsp_mem, "push $0x77\n pop (%rsp)\n");
+
+static void test_misc(void)
+{
+	reset_long64();
+	CHECK_EQ(RUN(t_shift0), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 0xffffffff);
+	CHECK_EQ(cpu->gpr[R_RBX] & 0xff, 1);
+	reset_long64();
+	CHECK_EQ(RUN(t_pop_rsp_mem), -1);
+	uint64_t q;
+	memcpy(&q, gmem(STACK_TOP), 8);
+	CHECK_EQ(q, 0x77);
+	CHECK_EQ(cpu->gpr[R_RSP], STACK_TOP);
+}
+
+/* ALU and move forms with memory operands, moffs, RIP-relative LEA. */
+GUEST_CODE(t_forms, "add (%rdi), %eax\n"          /* Gv,Ev */
+		    "subw $3, 4(%rdi)\n"          /* Ev,Ibs */
+		    "xorb %al, 6(%rdi)\n"         /* Eb,Gb */
+		    "movzbl 7(%rdi), %ebx\n"
+		    "movswq 4(%rdi), %rcx\n"
+		    "movabs %eax, 0x200010\n"     /* Ov,rAX (moffs64) */
+		    "movabs 0x200010, %al\n"
+		    "lea 0x10(%rip), %rdx\n"
+		    "rclb $1, 7(%rdi)\n"
+		    "setnz 8(%rdi)\n"
+		    "cmpl $5, (%rdi)\n"
+		    "setz %sil\n");
+
+static void test_forms(void)
+{
+	reset_long64();
+	uint8_t *m = gmem(DATA);
+	memset(m, 0, 32);
+	memcpy(m, &(uint32_t){ 5 }, 4);
+	memcpy(m + 4, &(uint16_t){ 1 }, 2);
+	m[7] = 0x81;
+	cpu->gpr[R_RDI] = DATA;
+	cpu->gpr[R_RAX] = 0xffffffff00000010ULL;
+	CHECK_EQ(RUN(t_forms), -1);
+	uint16_t w;
+	memcpy(&w, m + 4, 2);
+	CHECK_EQ(w, 0xfffe);
+	CHECK_EQ(m[6], 0x15);
+	CHECK_EQ(cpu->gpr[R_RBX], 0x81);
+	CHECK_EQ(cpu->gpr[R_RCX], (uint64_t)-2);
+	uint32_t d;
+	memcpy(&d, m + 0x10, 4);
+	CHECK_EQ(d, 0x15);
+	CHECK_EQ(cpu->gpr[R_RAX], 0x15);
+	/* rdx = the end of the LEA (48 8D 15 disp32) + 0x10 */
+	static const uint8_t lea[] = { 0x48, 0x8d, 0x15, 0x10, 0, 0, 0 };
+	size_t off = 0;
+	while (memcmp(t_forms_start + off, lea, sizeof(lea)))
+		off++;
+	CHECK_EQ(cpu->gpr[R_RDX], CODE + off + sizeof(lea) + 0x10);
+	CHECK_EQ(m[7], 0x02); /* rcl: CF (0 from the xor) in, bit 7 out */
+	CHECK_EQ(m[8], 1);
+	CHECK_EQ(cpu->gpr[R_RSI] & 0xff, 1);
+}
+
+int main(void)
+{
+	if (vm_init(&vm, 1) || guest_mem_init(&vm.mem, 64ULL << 20, 0xc0000000ULL)) {
+		fprintf(stderr, "cannot create the test VM\n");
+		return 1;
+	}
+	cpu = aligned_alloc(64, (sizeof(*cpu) + 63) & ~(size_t)63);
+	memset(cpu, 0, sizeof(*cpu));
+	cpu->vm = &vm;
+	mmu_cpu_init(cpu);
+	exec_table_init();
+	build_page_tables();
+
+	test_divide_errors();
+	test_memory_forms();
+	test_bt_memory();
+	test_cmpxchg();
+	test_cmov();
+	test_stack();
+	test_call_faults();
+	test_jcc();
+	test_loops();
+	test_strings();
+	test_io();
+	test_mode32();
+	test_misc();
+	test_forms();
+	test_differential();
+	return test_exit();
+}
