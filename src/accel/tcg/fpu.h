@@ -92,6 +92,53 @@ static inline void sse_fp_flags(struct x86_cpu *cpu, uint32_t host_mxcsr)
 		cpu_raise(cpu, (cpu->cr4 & FPU_CR4_OSXMMEXCPT) ? EXC_XM : EXC_UD, 0);
 }
 
+/* ---- SSE operands --------------------------------------------------------- */
+
+/*
+ * Reads the W operand (Wx/Wq/Wd/Ww, or U): an XMM register, or memsize
+ * bytes of memory zero-extended to 128 bits. 16-byte memory operands of
+ * legacy SSE instructions must be 16-byte aligned (#GP(0)) unless the
+ * instruction says otherwise (MOVUPS, MOVDQU, LDDQU...): pass align=false.
+ */
+static inline void sse_load_w(struct x86_cpu *cpu, const struct x86_insn *i, union xmm_reg *out,
+			      bool align)
+{
+	if (!x86_insn_is_mem(i)) {
+		*out = cpu->xmm[i->rm];
+		return;
+	}
+	unsigned n = i->memsize;
+	uint64_t la = insn_linear(cpu, i, n, MMU_READ);
+	memset(out, 0, sizeof(*out));
+	switch (n) {
+	case 16:
+		if (align && (la & 15))
+			cpu_raise(cpu, EXC_GP, 0);
+		mmu_read(cpu, la, out->b, 16);
+		break;
+	case 8: out->q[0] = mmu_ld64(cpu, la); break;
+	case 4: out->d[0] = mmu_ld32(cpu, la); break;
+	case 2: out->w[0] = mmu_ld16(cpu, la); break;
+	default: out->b[0] = mmu_ld8(cpu, la); break;
+	}
+}
+
+/* Stores n (16, 8 or 4) bytes of v to the memory operand. */
+static inline void sse_store_m(struct x86_cpu *cpu, const struct x86_insn *i, const union xmm_reg *v,
+			       unsigned n, bool align)
+{
+	uint64_t la = insn_linear(cpu, i, n, MMU_WRITE);
+	if (n == 16) {
+		if (align && (la & 15))
+			cpu_raise(cpu, EXC_GP, 0);
+		mmu_write(cpu, la, v->b, 16);
+	} else if (n == 8) {
+		mmu_st64(cpu, la, v->q[0]);
+	} else {
+		mmu_st32(cpu, la, v->d[0]);
+	}
+}
+
 /* ---- the x87 register stack --------------------------------------------- */
 
 static inline unsigned x87_phys(const struct x86_cpu *cpu, unsigned sti)
@@ -191,6 +238,16 @@ void x87_ctl_register(exec_fn *t);
 void sse_int_register(exec_fn *t);
 void sse_ext_register(exec_fn *t);
 void fxsave_register(exec_fn *t);
+
+/*
+ * Which optional extensions are complete here, for the CPUID model:
+ * SSE3's and SSE4.1's floating-point instructions run on the host's own
+ * and are registered only when the host has them; SSSE3 and the rest of
+ * SSE4.1 are plain C. (x87, SSE and SSE2 are always complete; MMX is not
+ * implemented.)
+ */
+bool fpu_host_sse3(void);
+bool fpu_host_sse41(void);
 
 /*
  * Power-on x87/SSE state (FCW 037F, empty stack, MXCSR 1F80, XMM zero);
