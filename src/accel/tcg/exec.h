@@ -139,6 +139,18 @@ static inline void mem_store(struct x86_cpu *cpu, uint64_t la, unsigned size, ui
 	}
 }
 
+/*
+ * The load of a read-modify-write: a page that is absent or read-only must
+ * fault as the write it is (error code W=1), before anything is read.
+ */
+static inline uint64_t mem_load_rmw(struct x86_cpu *cpu, uint64_t la, unsigned size)
+{
+	const struct tlb_entry *e = &cpu->tlb[mmu_user(cpu)][tlb_index(la)];
+	if (!mmu_likely(e->tag_write == tlb_tag_for(la, size)))
+		mmu_probe_write(cpu, la, size);
+	return mem_load(cpu, la, size);
+}
+
 /* seg:off access, off masked by the caller to the address size. */
 static inline uint64_t seg_load_val(struct x86_cpu *cpu, int seg, uint64_t off, unsigned size)
 {

@@ -167,7 +167,7 @@ static void exec_cmpxchg(struct x86_cpu *cpu, const struct x86_insn *i)
 			bool lk = x86_insn_lock(i);
 			if (lk)
 				mmu_lock_global();
-			old = mem_load(cpu, la, size);
+			old = mem_load_rmw(cpu, la, size);
 			eq = old == acc;
 			mem_store(cpu, la, size, eq ? src : old);
 			if (lk)
@@ -263,6 +263,14 @@ static void exec_cmpxchg16b(struct x86_cpu *cpu, const struct x86_insn *i)
 static void exec_bswap(struct x86_cpu *cpu, const struct x86_insn *i)
 {
 	uint64_t v = cpu->gpr[i->reg];
+	/* The decoder sizes BSWAP as 32/64; a 16-bit operand size (66 outside
+	 * 16-bit code, none inside it) is undefined by the SDM: CPUs clear the
+	 * low word and keep the rest, as does this. */
+	bool o16 = !(i->rex & 8) && ((i->mode == X86_MODE_16) != !!(i->prefixes & X86_PFX_OPSZ));
+	if (o16) {
+		cpu->gpr[i->reg] = v & ~0xffffULL;
+		return;
+	}
 	if (i->opsize == 8)
 		cpu->gpr[i->reg] = __builtin_bswap64(v);
 	else
@@ -430,19 +438,31 @@ static void exec_enter(struct x86_cpu *cpu, const struct x86_insn *i)
 	uint64_t sm = exec_mask(ss), alloc = i->imm & 0xffff;
 	uint64_t copies[32];
 	unsigned npush = 1 + (level ? level : 0);
-	uint64_t rbp = cpu->gpr[R_RBP];
+	uint64_t rbp = cpu->gpr[R_RBP], sp = cpu->gpr[R_RSP] & sm;
 	for (unsigned k = 1; k < level; k++)
 		copies[k] = seg_load_val(cpu, SEG_SS, (rbp - k * size) & sm, size);
 	stack_probe_push(cpu, npush * size);
-	stack_push(cpu, size, rbp & exec_mask(size));
-	uint64_t frame = cpu->gpr[R_RSP] & sm;
+	/*
+	 * The frame is written first and the registers only once the final
+	 * stack pointer is known to be writable, as the CPU does: a fault on
+	 * that last check leaves the pushed words in memory but RSP and RBP
+	 * unchanged.
+	 */
+	sp = (sp - size) & sm;
+	seg_store_val(cpu, SEG_SS, sp, size, rbp & exec_mask(size));
+	uint64_t frame = sp;
 	if (level) {
-		for (unsigned k = 1; k < level; k++)
-			stack_push(cpu, size, copies[k]);
-		stack_push(cpu, size, frame);
+		for (unsigned k = 1; k < level; k++) {
+			sp = (sp - size) & sm;
+			seg_store_val(cpu, SEG_SS, sp, size, copies[k]);
+		}
+		sp = (sp - size) & sm;
+		seg_store_val(cpu, SEG_SS, sp, size, frame);
 	}
+	uint64_t final_sp = (sp - alloc) & sm;
+	mmu_probe_write(cpu, seg_linear(cpu, SEG_SS, final_sp, size, MMU_WRITE), size);
 	reg_write_sized(cpu, R_RBP, size, frame);
-	stack_adjust(cpu, -(int64_t)alloc);
+	reg_write_sized(cpu, R_RSP, ss, final_sp);
 }
 
 /* LEAVE: rSP = rBP (stack size), then POP rBP. */

@@ -488,7 +488,7 @@ EXEC_INLINE void bit_op(struct x86_cpu *cpu, const struct x86_insn *i, unsigned 
 		if (x86_insn_lock(i)) {
 			a = mem_rmw_locked(cpu, la, size, k, b, false);
 		} else {
-			a = mem_load(cpu, la, size);
+			a = mem_load_rmw(cpu, la, size);
 			mem_store(cpu, la, size, alu_calc(k, a, b, false));
 		}
 	}

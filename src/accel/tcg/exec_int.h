@@ -84,7 +84,7 @@ EXEC_INLINE uint64_t e_load(struct x86_cpu *cpu, const struct x86_insn *i, unsig
 	if (!l->mem)
 		return reg_read(cpu, i, i->rm, size);
 	l->la = insn_linear(cpu, i, size, MMU_WRITE);
-	return mem_load(cpu, l->la, size);
+	return mem_load_rmw(cpu, l->la, size);
 }
 
 EXEC_INLINE void e_store(struct x86_cpu *cpu, const struct x86_insn *i, unsigned size,

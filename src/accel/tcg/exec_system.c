@@ -623,18 +623,20 @@ static void exec_arpl(struct x86_cpu *cpu, const struct x86_insn *i)
 
 static void exec_mov_from_seg(struct x86_cpu *cpu, const struct x86_insn *i)
 {
-	if (i->reg > SEG_GS)
+	unsigned sr = i->reg & 7; /* REX.R does not extend a segment register */
+	if (sr > SEG_GS)
 		cpu_raise(cpu, EXC_UD, 0);
 	/* Register destinations take the operand size (zero-extended), memory 16 bits. */
-	rm_write(cpu, i, x86_insn_is_mem(i) ? 2 : i->opsize, cpu->seg[i->reg].selector);
+	rm_write(cpu, i, x86_insn_is_mem(i) ? 2 : i->opsize, cpu->seg[sr].selector);
 }
 
 static void exec_mov_to_seg(struct x86_cpu *cpu, const struct x86_insn *i)
 {
-	if (i->reg > SEG_GS || i->reg == SEG_CS)
+	unsigned sr = i->reg & 7; /* REX.R does not extend a segment register */
+	if (sr > SEG_GS || sr == SEG_CS)
 		cpu_raise(cpu, EXC_UD, 0);
-	seg_load(cpu, i->reg, (uint16_t)rm_read(cpu, i, 2));
-	if (i->reg == SEG_SS)
+	seg_load(cpu, sr, (uint16_t)rm_read(cpu, i, 2));
+	if (sr == SEG_SS)
 		cpu->intr_shadow = true; /* the next insn sets SP: no interrupt between */
 }
 
