@@ -42,6 +42,8 @@ struct accel_ops {
 	void (*vcpu_kick)(struct vcpu *cpu);
 	/* Drives a GSI of the interrupt controller. */
 	void (*set_irq)(struct vm *vm, unsigned gsi, bool level);
+	/* Delivers an MSI (only with has_irqchip). */
+	void (*send_msi)(struct vm *vm, uint64_t addr, uint32_t data);
 };
 
 extern const struct accel_ops accel_kvm;

@@ -149,6 +149,13 @@ static int pc_devices(struct board *b, const struct config *cfg, struct chardev 
 		case DEVICE_ISA_DEBUG_EXIT:
 			r = debug_exit_create(vm, d->debug_exit.iobase, d->debug_exit.iosize, e);
 			break;
+		case DEVICE_VIRTIO_BLK:
+		case DEVICE_VIRTIO_NET:
+		case DEVICE_VIRTIO_RNG:
+		case DEVICE_VIRTIO_SERIAL:
+		case DEVICE_VIRTCONSOLE:
+			r = error_set(e, -ENOTSUP, "virtio devices are not wired up yet");
+			break;
 		}
 		if (r)
 			return r;

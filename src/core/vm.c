@@ -72,6 +72,14 @@ static void vm_set_irq(void *opaque, unsigned gsi, bool level)
 		vm->accel->set_irq(vm, gsi, level);
 }
 
+void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	if (vm->msi_sink)
+		vm->msi_sink(vm->msi_sink_opaque, addr, data);
+	else if (vm->accel && vm->accel->send_msi)
+		vm->accel->send_msi(vm, addr, data);
+}
+
 struct irq_line vm_irq_line(struct vm *vm, unsigned gsi)
 {
 	return (struct irq_line){ .set = vm_set_irq, .opaque = vm, .gsi = gsi };

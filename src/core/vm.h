@@ -92,6 +92,19 @@ struct vm {
 	 */
 	void (*irq_sink)(void *opaque, unsigned gsi, bool level);
 	void *irq_sink_opaque;
+
+	/* Message-signalled interrupts (PCI MSI/MSI-X): the accelerator's
+	 * send_msi by default, the board's user-space LAPICs otherwise. */
+	void (*msi_sink)(void *opaque, uint64_t addr, uint32_t data);
+	void *msi_sink_opaque;
+
+	/*
+	 * Devices that write guest RAM directly (virtqueue DMA) report it
+	 * here, so that an emulated CPU drops code it cached from those pages.
+	 * Set by the accelerator; NULL when nothing needs to know.
+	 */
+	void (*ram_written)(void *opaque, const void *host, size_t len);
+	void *ram_written_opaque;
 };
 
 int vm_init(struct vm *vm, int ncpus);
@@ -111,6 +124,9 @@ static inline enum vm_stop vm_stopping(const struct vm *vm)
 {
 	return (enum vm_stop)atomic_load_explicit(&vm->stop, memory_order_acquire);
 }
+
+/* Sends an MSI (address/data as the device's MSI-X table holds them). */
+void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data);
 
 /* An interrupt line into whatever interrupt controller the accelerator has. */
 struct irq_line vm_irq_line(struct vm *vm, unsigned gsi);

@@ -42,6 +42,7 @@ static int kvm_open(struct error *e)
 		{ KVM_CAP_PIT2, "KVM_CAP_PIT2" },
 		{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
 		{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+		{ KVM_CAP_SIGNAL_MSI, "KVM_CAP_SIGNAL_MSI" },
 	};
 	for (size_t i = 0; i < sizeof(need) / sizeof(need[0]); i++) {
 		if (ioctl(fd, KVM_CHECK_EXTENSION, need[i].cap) <= 0) {
@@ -129,6 +130,15 @@ static void kvm_set_irq(struct vm *vm, unsigned gsi, bool level)
 		log_warn("KVM_IRQ_LINE %u: %s", gsi, strerror(errno));
 }
 
+static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	struct kvm_msi msi = {
+		.address_lo = (uint32_t)addr, .address_hi = (uint32_t)(addr >> 32), .data = data,
+	};
+	if (ioctl(kvm_of(vm)->vm_fd, KVM_SIGNAL_MSI, &msi) < 0)
+		log_warn("KVM_SIGNAL_MSI %#llx/%#x: %s", (unsigned long long)addr, data, strerror(errno));
+}
+
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.has_irqchip = true,
@@ -140,4 +150,5 @@ const struct accel_ops accel_kvm = {
 	.vcpu_run = kvm_vcpu_run,
 	.vcpu_kick = kvm_vcpu_kick,
 	.set_irq = kvm_set_irq,
+	.send_msi = kvm_send_msi,
 };
