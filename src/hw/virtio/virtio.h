@@ -6,10 +6,10 @@
  * configuration space, notifications and interrupts.
  *
  * Threads: transport register accesses and queue notifications arrive with
- * vm->io_lock held (on a vCPU thread, or on the event loop for KVM
- * ioeventfds). A device may hand work to its own threads; whatever it does
- * to a queue happens on one thread at a time, and virtio_notify_queue() may
- * be called from any thread.
+ * vm->io_lock (vd->lock) held, on a vCPU thread or on the event loop (KVM
+ * ioeventfds). A device may hand work to its own threads (block I/O), but
+ * it pops, pushes and calls virtio_notify_queue() with vd->lock held, so
+ * the rings and the transport's interrupt state see one thread at a time.
  */
 #ifndef KEMU_HW_VIRTIO_VIRTIO_H
 #define KEMU_HW_VIRTIO_VIRTIO_H
