@@ -242,12 +242,12 @@ static int parse_hostfwd(struct hostfwd *h, const char *s, struct error *e)
 		return error_set(e, -EINVAL, "hostfwd '%s': expected [tcp:]HADDR:HPORT-GADDR:GPORT", s);
 	struct in_addr a;
 	if (*haddr) {
-		if (!inet_aton(haddr, &a))
+		if (inet_pton(AF_INET, haddr, &a) != 1)
 			return error_set(e, -EINVAL, "hostfwd '%s': bad address '%s'", s, haddr);
 		h->host_addr = a.s_addr;
 	}
 	if (*gaddr) {
-		if (!inet_aton(gaddr, &a))
+		if (inet_pton(AF_INET, gaddr, &a) != 1)
 			return error_set(e, -EINVAL, "hostfwd '%s': bad address '%s'", s, gaddr);
 		h->guest_addr = a.s_addr;
 	}

@@ -81,6 +81,67 @@ int main(void)
 	CHECK(strstr(e.msg, "/nonexistent/initrd") != NULL);
 	CHECK(PARSE(&c, &e, "-m", "512M") < 0); /* no kernel */
 
+	/* Storage, network and consoles. */
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-drive", "file=/proc/self/exe,format=raw,if=virtio")
+	      == CONFIG_OK);
+	CHECK_EQ(c.ndrive, 1);
+	CHECK_EQ(c.ndevice, 1);
+	CHECK_EQ(c.device[0].kind, DEVICE_VIRTIO_BLK);
+	CHECK_EQ(c.device[0].blk.drive, 0);
+	CHECK(!c.drive[0].readonly);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-blk-pci,drive=d0,serial=abc",
+		    "-drive", "file=/proc/self/exe,if=none,id=d0,readonly=on") == CONFIG_OK);
+	CHECK_EQ(c.ndevice, 1);
+	CHECK_EQ(c.device[0].transport, VIRTIO_TRANSPORT_PCI);
+	CHECK(c.drive[0].readonly);
+	CHECK_STR(c.device[0].blk.serial, "abc");
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev",
+		    "user,id=n0,hostfwd=tcp:127.0.0.1:2222-:22,hostfwd=udp::5353-10.0.2.15:53",
+		    "-device", "virtio-net-pci,netdev=n0,mac=52:54:00:12:34:56") == CONFIG_OK);
+	CHECK_EQ(c.netdev[0].kind, NETDEV_USER);
+	CHECK_EQ(c.netdev[0].nhostfwd, 2);
+	CHECK_EQ(c.netdev[0].hostfwd[0].host_port, 2222);
+	CHECK_EQ(c.netdev[0].hostfwd[0].guest_port, 22);
+	CHECK_EQ(c.netdev[0].hostfwd[0].host_addr, 0x0100007f);
+	CHECK(c.netdev[0].hostfwd[1].udp);
+	CHECK_EQ(c.netdev[0].hostfwd[1].guest_addr, 0x0f02000a);
+	CHECK(c.device[0].net.mac_set);
+	CHECK_EQ(c.device[0].net.mac[5], 0x56);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "tap,id=n0,ifname=tap0,script=no",
+		    "-device", "virtio-net-device,netdev=n0") == CONFIG_OK);
+	CHECK_EQ(c.netdev[0].kind, NETDEV_TAP);
+	CHECK_STR(c.netdev[0].ifname, "tap0");
+	CHECK_EQ(c.device[0].transport, VIRTIO_TRANSPORT_MMIO);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-rng-pci", "-device",
+		    "virtio-serial-pci", "-chardev", "stdio,id=c0", "-device", "virtconsole,chardev=c0")
+	      == CONFIG_OK);
+	CHECK_EQ(c.ndevice, 3);
+	CHECK_EQ(c.device[2].kind, DEVICE_VIRTCONSOLE);
+	CHECK_EQ(c.device[2].console.chardev, 0);
+	/* ... and their errors, each naming the input. */
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-drive", "file=/nonexistent/disk.img") < 0);
+	CHECK(strstr(e.msg, "/nonexistent/disk.img") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-drive", "file=/proc/self/exe,format=qcow2") < 0);
+	CHECK(strstr(e.msg, "qcow2") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-drive", "file=/proc/self/exe,if=none") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-blk-pci,drive=nope") < 0);
+	CHECK(strstr(e.msg, "nope") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-blk-pci") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "user,id=n0,hostfwd=tcp:1.2.3:22-:22",
+		    "-device", "virtio-net-pci,netdev=n0") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "user,id=n0,hostfwd=tcp::99999-:22") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "bridge,id=n0") < 0);
+	CHECK(strstr(e.msg, "bridge") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "tap,id=n0,ifname=tap0,script=/etc/qemu-ifup")
+	      < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "user,id=n0", "-device",
+		    "virtio-net-pci,netdev=n0,mac=01:00:00:00:00:01") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-netdev", "user,id=n0", "-device",
+		    "virtio-net-pci,netdev=n0", "-device", "virtio-net-pci,netdev=n0") < 0);
+	CHECK(strstr(e.msg, "already in use") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtconsole,chardev=c9") < 0);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-chardev", "socket,id=c0") < 0);
+
 	/* --help and --version print and ask to exit 0. */
 	FILE *saved = stdout;
 	stdout = fopen("/dev/null", "w");
