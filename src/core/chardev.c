@@ -175,7 +175,9 @@ static void chardev_on_readable(void *opaque, uint32_t events)
 				continue;
 			}
 		}
-		c->pending[c->npending++] = ch;
+		/* Nobody to take input (device gone), or the backlog is full: drop. */
+		if (c->receive && c->npending < sizeof(c->pending))
+			c->pending[c->npending++] = ch;
 	}
 	chardev_accept_input(c);
 	if (c->lock)
