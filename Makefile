@@ -37,6 +37,7 @@ check-slow: build guest
 bench: build guest
 	@scripts/deps.sh --bench
 	bench/startup.sh $(BUILD)/kemu
+	bench/soft.sh $(BUILD)/kemu
 
 clean:
 	rm -rf $(BUILD)
