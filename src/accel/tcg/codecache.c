@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 
 int code_pages_init(struct code_pages *cp, const struct guest_mem *m)
 {
@@ -34,4 +35,36 @@ void code_pages_written(struct code_pages *cp, const void *host, size_t len)
 	for (size_t i = first; i <= last && i < cp->npages; i++)
 		if (atomic_load_explicit(&cp->code[i], memory_order_relaxed))
 			code_page_invalidate(cp, i);
+}
+
+struct tb_cache *tb_cache_create(void)
+{
+	struct tb_cache *tc = calloc(1, sizeof(*tc));
+	if (!tc)
+		return NULL;
+	/* Untouched arena pages cost nothing until blocks are built there. */
+	tc->arena = aligned_alloc(64, TB_ARENA_SIZE);
+	if (!tc->arena) {
+		free(tc);
+		return NULL;
+	}
+	return tc;
+}
+
+void tb_cache_destroy(struct tb_cache *tc)
+{
+	if (!tc)
+		return;
+	free(tc->arena);
+	free(tc);
+}
+
+void tb_cache_flush(struct tb_cache *tc)
+{
+	/* Every pointer into the arena lives in hash, last or the blocks
+	 * themselves, so clearing the first two makes all of them unreachable. */
+	memset(tc->hash, 0, sizeof(tc->hash));
+	tc->last = NULL;
+	tc->arena_used = 0;
+	tc->flushes++;
 }

@@ -1,21 +1,23 @@
 /*
- * Decoded-instruction cache with self-modifying-code detection.
+ * Decoded-block cache with self-modifying-code detection.
  *
  * Decoding costs far more than executing a simple instruction, so each
- * vCPU keeps decoded instructions in a direct-mapped cache keyed by
- * physical address and decode mode. Guest RAM pages that hold cached code
- * are marked "code"; the MMU never gives a code page a fast-path write
- * entry, so the first store to one reaches tlb_fill, which bumps the
- * page's generation (invalidating every cached instruction on it) and
- * unmarks it. Entries remember the generation they were decoded under.
+ * vCPU keeps straight-line blocks of decoded instructions (below), keyed
+ * by physical address and decode mode. Guest RAM pages that hold cached
+ * code are marked "code"; the MMU never gives a code page a fast-path
+ * write entry, so the first store to one reaches tlb_fill, which bumps the
+ * page's generation (invalidating every block decoded from it) and unmarks
+ * it. Blocks remember the generation they were decoded under; the run
+ * loop re-checks it after every instruction, so a store into the running
+ * block's page takes effect from the next instruction on.
  *
  * The page state is per VM (struct code_pages, indexed by the page's
- * offset in the guest RAM mapping); the cache itself is per vCPU. When a
- * page becomes code, the other vCPUs are asked to flush their TLBs so none
- * keeps a writable entry for it. (A store racing with that request may
- * slip through; cross-modifying code needs serialisation on real hardware
- * too.) Anything else that writes guest RAM behind the MMU's back (device
- * DMA) must call code_pages_written().
+ * offset in the guest RAM mapping); the block cache itself is per vCPU.
+ * When a page becomes code, the other vCPUs are asked to flush their TLBs
+ * so none keeps a writable entry for it. (A store racing with that request
+ * may slip through; cross-modifying code needs serialisation on real
+ * hardware too.) Anything else that writes guest RAM behind the MMU's back
+ * (device DMA) must call code_pages_written().
  *
  * The translator will key its blocks the same way.
  */
@@ -60,23 +62,95 @@ static inline void code_page_invalidate(struct code_pages *cp, size_t idx)
 /* For writers outside the MMU (DMA): host range [host, host+len) changed. */
 void code_pages_written(struct code_pages *cp, const void *host, size_t len);
 
-#define DCACHE_BITS 13
-#define DCACHE_SIZE (1u << DCACHE_BITS)
+/* ---- Per-vCPU block cache ---------------------------------------------- */
 
-struct dcache_entry {
-	uint64_t tag; /* physical address | mode << 56 | 1 << 63; 0 = empty */
-	uint32_t gen;
+/*
+ * A block: up to TB_MAX_INSNS decoded instructions that run straight
+ * through, all on one guest page, keyed by the physical address of the
+ * first byte and the decode mode. The run loop (cpu.c) looks a block up
+ * once and then, per instruction, only sets insn_rip/rip and calls the
+ * handler resolved at build time. It leaves the block early when a handler
+ * moved rip anywhere but the next instruction (taken branch, REP restart)
+ * or when the page's generation moved (a store hit code: the next
+ * instruction may be stale).
+ *
+ * Blocks live in a per-vCPU arena, found through a direct-mapped table of
+ * pointers. An evicted or stale block stays in the arena (unreachable from
+ * the table) until the arena fills; then everything is dropped at once.
+ * Each block also remembers the block that ran after it last time, a
+ * shortcut past the table that is checked exactly like a table hit (tag
+ * and generation), so it is only ever a hint.
+ */
+#define TB_MAX_INSNS 32
+#define TB_HASH_BITS 14
+#define TB_HASH_SIZE (1u << TB_HASH_BITS)
+#define TB_ARENA_SIZE (16u << 20)
+
+struct x86_cpu;
+/* Same type as exec.h's exec_fn, repeated to keep this header low-level. */
+typedef void (*tb_exec_fn)(struct x86_cpu *cpu, const struct x86_insn *i);
+
+struct tb_insn {
+	tb_exec_fn fn; /* exec_table[insn.op], or the #UD stub */
 	struct x86_insn insn;
 };
 
-static inline uint64_t dcache_tag(uint64_t pa, unsigned mode)
+struct tb {
+	uint64_t tag;                 /* tb_tag(): pa | mode | valid */
+	const _Atomic uint32_t *genp; /* the code page's generation counter */
+	struct tb *next;              /* the block that followed last time (a hint) */
+	uint32_t gen;                 /* *genp when decoded */
+	uint16_t ninsn;
+	uint16_t bytes;               /* guest bytes from the first instruction's start */
+	struct tb_insn insn[];
+};
+
+struct tb_cache {
+	struct tb *hash[TB_HASH_SIZE];
+	struct tb *last;              /* the block run last, for its next hint */
+	uint8_t *arena;
+	size_t arena_used;
+	uint64_t built, stale, flushes; /* statistics; stale: rebuilt after a store */
+};
+
+struct tb_cache *tb_cache_create(void);
+void tb_cache_destroy(struct tb_cache *tc);
+/* Drops every block (the arena is full). */
+void tb_cache_flush(struct tb_cache *tc);
+
+/* Space for a new block of up to TB_MAX_INSNS, flushing when the arena is full. */
+static inline struct tb *tb_alloc(struct tb_cache *tc)
+{
+	const size_t max = sizeof(struct tb) + TB_MAX_INSNS * sizeof(struct tb_insn);
+	if (tc->arena_used + max > TB_ARENA_SIZE)
+		tb_cache_flush(tc);
+	return (struct tb *)(tc->arena + tc->arena_used);
+}
+
+/* Makes b, built in the space tb_alloc() returned, findable. */
+static inline void tb_commit(struct tb_cache *tc, struct tb *b)
+{
+	size_t size = sizeof(struct tb) + b->ninsn * sizeof(struct tb_insn);
+	tc->arena_used += (size + 63) & ~(size_t)63; /* keep blocks on cache lines */
+	tc->hash[(unsigned)(b->tag ^ (b->tag >> TB_HASH_BITS)) & (TB_HASH_SIZE - 1)] = b;
+	tc->built++;
+}
+
+static inline uint64_t tb_tag(uint64_t pa, unsigned mode)
 {
 	return pa | ((uint64_t)mode << 56) | (1ULL << 63);
 }
 
-static inline unsigned dcache_index(uint64_t pa)
+static inline struct tb *tb_hash_lookup(const struct tb_cache *tc, uint64_t tag)
 {
-	return (unsigned)(pa ^ (pa >> DCACHE_BITS)) & (DCACHE_SIZE - 1);
+	return tc->hash[(unsigned)(tag ^ (tag >> TB_HASH_BITS)) & (TB_HASH_SIZE - 1)];
+}
+
+/* A block is usable when it was built for tag and its page is unchanged since. */
+static inline bool tb_valid(const struct tb *b, uint64_t tag)
+{
+	return b && b->tag == tag &&
+	       atomic_load_explicit(b->genp, memory_order_acquire) == b->gen;
 }
 
 #endif

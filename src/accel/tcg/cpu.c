@@ -1,8 +1,20 @@
 /*
  * The software CPU's run loop: fetch, decode, dispatch, and between
- * instructions the events other threads post (interrupts, INIT/SIPI,
- * TLB shootdowns, stop requests). A halted vCPU sleeps on its condition
+ * blocks the events other threads post (interrupts, INIT/SIPI, TLB
+ * shootdowns, stop requests). A halted vCPU sleeps on its condition
  * variable until one of those arrives.
+ *
+ * Instructions run from decoded blocks (codecache.h): CS:RIP is
+ * translated through the TLB once per block, the block found by physical
+ * address and decode mode (or decoded now), and its instructions run
+ * back to back: per instruction only insn_rip and rip are set and the
+ * handler resolved at decode time is called. A block is left early when
+ * rip is not the next instruction's address after a handler (taken
+ * branch, REP restart, INT n) or a store changed its page; faults longjmp
+ * to cpu_run with insn_rip naming the faulting instruction. Instructions
+ * that cannot be cached (crossing a page end, outside RAM) are decoded
+ * each time they run. cpu_step() runs exactly one instruction with the
+ * same machinery, for tests and the differential harness.
  */
 #include <pthread.h>
 #include <string.h>
@@ -104,95 +116,275 @@ static void cpu_mark_code_page(struct x86_cpu *cpu, size_t idx)
 			vcpu_notify(&vm->vcpus[i], VCPU_PENDING_TLB_FLUSH);
 }
 
-/*
- * Decodes (or finds in the decode cache) the instruction at CS:RIP,
- * fetching across a page end if needed. Returns the decoded instruction:
- * a cache entry, or *scratch for instructions that cannot be cached.
- */
-static const struct x86_insn *cpu_fetch_decode(struct x86_cpu *cpu, struct x86_insn *scratch)
+/* Operations without a handler raise #UD; noted for whoever adds one. */
+static void cpu_exec_missing(struct x86_cpu *cpu, const struct x86_insn *insn)
 {
-	uint64_t la;
-	if (cpu->mode == 64) {
-		la = cpu->rip;
-		if (!mmu_canonical(la))
-			cpu_raise(cpu, EXC_GP, 0);
-	} else {
-		la = seg_linear(cpu, SEG_CS, cpu->rip, 1, MMU_FETCH);
-	}
-	uint8_t *host;
-	size_t avail;
-	uint64_t pa = mmu_translate_code(cpu, la, &host, &avail);
-	enum x86_mode mode = cpu->mode == 64 ? X86_MODE_64 : cpu->mode == 32 ? X86_MODE_32
-									      : X86_MODE_16;
-	struct code_pages *cp = cpu->code_pages;
-	struct dcache_entry *de = NULL;
-	size_t page = 0;
-	uint32_t gen = 0;
-	if (host && cp) {
-		page = code_page_index(cp, host);
-		if (page < cp->npages) {
-			de = &cpu->dcache[dcache_index(pa)];
-			gen = atomic_load_explicit(&cp->gen[page], memory_order_acquire);
-			if (de->tag == dcache_tag(pa, mode) && de->gen == gen)
-				return &de->insn;
-		}
-	}
+	log_debug("cpu %d: no handler for %s at %#llx", cpu->vcpu ? cpu->vcpu->index : 0,
+		  x86_op_name(insn->op), (unsigned long long)cpu->insn_rip);
+	cpu_raise(cpu, EXC_UD, 0);
+}
 
-	uint8_t buf[X86_MAX_INSN_LEN];
-	if (host && avail >= X86_MAX_INSN_LEN) {
-		if (de && !code_page_is_code(cp, page)) {
-			/* Mark before decoding: a store from now on bumps gen. */
-			cpu_mark_code_page(cpu, page);
-			gen = atomic_load_explicit(&cp->gen[page], memory_order_acquire);
-		}
-		int r = x86_decode(scratch, host, X86_MAX_INSN_LEN, mode);
-		if (r != X86_DECODE_OK)
-			cpu_raise(cpu, r == X86_DECODE_GP ? EXC_GP : EXC_UD, 0);
-		if (de && (pa & 0xfff) + scratch->len <= MMU_PAGE_SIZE) {
-			de->insn = *scratch;
-			de->gen = gen;
-			de->tag = dcache_tag(pa, mode);
-			return &de->insn;
-		}
-		return scratch;
-	}
-	/* Near a page end or in MMIO: fetch only the bytes the decoder asks for,
-	 * so that a fault on the next page happens only if the insn needs it.
-	 * Such instructions are not cached. */
-	size_t have = host ? avail : 0;
-	if (host)
-		memcpy(buf, host, have);
-	for (;;) {
-		int r = x86_decode(scratch, buf, have, mode);
-		if (r == X86_DECODE_OK)
-			return scratch;
-		if (r != X86_DECODE_NEED_MORE || scratch->len <= have || scratch->len > X86_MAX_INSN_LEN)
-			cpu_raise(cpu, r == X86_DECODE_GP || r == X86_DECODE_NEED_MORE ? EXC_GP : EXC_UD, 0);
-		if (cpu->mode != 64)
-			seg_linear(cpu, SEG_CS, cpu->rip, scratch->len, MMU_FETCH);
-		mmu_fetch(cpu, la + have, buf + have, scratch->len - have);
-		have = scratch->len;
+static inline tb_exec_fn cpu_handler(const struct x86_insn *insn)
+{
+	exec_fn fn = exec_data_specialize(insn);
+	if (!fn)
+		fn = exec_table[insn->op];
+	return fn ? fn : cpu_exec_missing;
+}
+
+/*
+ * Does the block end after insn? Unconditional transfers end it (what
+ * follows is rarely their successor), and so does everything that changes
+ * how later instructions are fetched or decoded, or when interrupts may
+ * arrive: mode, CS, control registers and MSRs, descriptor tables, IF and
+ * TF, the STI/MOV SS/POP SS shadow, serialising instructions, HLT. All of
+ * those must be followed by a fresh lookup and an event check. Conditional
+ * branches do not end a block: taken, they leave it (rip is not the next
+ * instruction's); not taken, execution goes on in it.
+ */
+static bool tb_ends_block(const struct x86_insn *i)
+{
+	if (i->flags & X86_INSN_PRIV)
+		return true;
+	switch (i->op) {
+	case OP_JMP: case OP_CALL: case OP_RET: case OP_JMPF: case OP_CALLF:
+	case OP_RETF: case OP_IRET: case OP_INT3: case OP_INT: case OP_INTO:
+	case OP_INT1: case OP_SYSCALL: case OP_SYSRET: case OP_SYSENTER:
+	case OP_SYSEXIT: case OP_UD0: case OP_UD1: case OP_UD2: case OP_INVALID:
+	case OP_HLT: case OP_MONITOR: case OP_MWAIT: case OP_PAUSE: case OP_RSM:
+	case OP_MOV_TO_CR: case OP_MOV_TO_DR: case OP_MOV_TO_SEG: case OP_LSS:
+	case OP_LGDT: case OP_LIDT: case OP_LLDT: case OP_LTR: case OP_LMSW:
+	case OP_CLTS: case OP_INVLPG: case OP_INVD: case OP_WBINVD: case OP_XSETBV:
+	case OP_WRMSR: case OP_CPUID: case OP_POPF: case OP_STI: case OP_CLI:
+	case OP_SWAPGS: case OP_XRSTOR: case OP_FXRSTOR:
+		return true;
+	case OP_POP:
+		return i->opnd[0] >= X86_O_ES && i->opnd[0] <= X86_O_GS;
+	default:
+		return false;
 	}
 }
 
-void cpu_step(struct x86_cpu *cpu)
+/* Where the instruction at CS:RIP comes from. */
+struct cpu_fetch {
+	uint64_t la, pa;
+	uint8_t *host;  /* NULL: not RAM */
+	size_t avail;   /* bytes from host to the end of the page */
+	enum x86_mode mode;
+};
+
+/* Translates CS:RIP for execution (#GP, #PF as the fetch would raise them). */
+static inline __attribute__((always_inline)) void
+cpu_fetch_translate(struct x86_cpu *cpu, struct cpu_fetch *f)
 {
-	struct x86_insn scratch;
-	cpu->insn_rip = cpu->rip;
-	const struct x86_insn *insn = cpu_fetch_decode(cpu, &scratch);
+	if (cpu->mode == 64) {
+		f->la = cpu->rip;
+		if (!mmu_canonical(f->la))
+			cpu_raise(cpu, EXC_GP, 0);
+		f->mode = X86_MODE_64;
+	} else {
+		f->la = seg_linear(cpu, SEG_CS, cpu->rip, 1, MMU_FETCH);
+		f->mode = cpu->mode == 32 ? X86_MODE_32 : X86_MODE_16;
+	}
+	f->pa = mmu_translate_code(cpu, f->la, &f->host, &f->avail);
+}
+
+/*
+ * Decodes a block at f: instructions up to one that ends a block, the page
+ * end (an instruction crossing it is left for the uncached path, which
+ * fetches its tail from the next page only when it runs) or TB_MAX_INSNS.
+ * Bytes that do not decode end the block too: only the first instruction's
+ * faults are real, and those are left to the uncached path as well. NULL
+ * when not even the first instruction can be cached.
+ */
+static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint64_t tag)
+{
+	struct code_pages *cp = cpu->code_pages;
+	size_t page = code_page_index(cp, f->host);
+	if (page >= cp->npages)
+		return NULL;
+	/* Mark before decoding: a store from now on bumps gen. */
+	if (!code_page_is_code(cp, page))
+		cpu_mark_code_page(cpu, page);
+	uint32_t gen = atomic_load_explicit(&cp->gen[page], memory_order_acquire);
+
+	struct tb_cache *tc = cpu->tbc;
+	struct tb *b = tb_alloc(tc);
+	size_t off = 0;
+	unsigned n = 0;
+	while (n < TB_MAX_INSNS && off < f->avail) {
+		size_t left = f->avail - off;
+		struct tb_insn *ti = &b->insn[n];
+		if (x86_decode(&ti->insn, f->host + off, left < X86_MAX_INSN_LEN ? left : X86_MAX_INSN_LEN,
+			       f->mode) != X86_DECODE_OK)
+			break;
+		ti->fn = cpu_handler(&ti->insn);
+		off += ti->insn.len;
+		n++;
+		if (tb_ends_block(&ti->insn))
+			break;
+	}
+	if (!n)
+		return NULL;
+	b->tag = tag;
+	b->genp = &cp->gen[page];
+	b->next = NULL;
+	b->gen = gen;
+	b->ninsn = (uint16_t)n;
+	b->bytes = (uint16_t)off;
+	tb_commit(tc, b);
+	return b;
+}
+
+/*
+ * The valid block starting at f, found or built; NULL when the instruction
+ * there cannot be cached (not RAM, crosses the page end, does not decode,
+ * or there is no cache).
+ */
+static inline struct tb *cpu_find_block(struct x86_cpu *cpu, const struct cpu_fetch *f)
+{
+	struct tb_cache *tc = cpu->tbc;
+	if (!f->host || !tc || !cpu->code_pages)
+		return NULL;
+	uint64_t tag = tb_tag(f->pa, f->mode);
+	struct tb *last = tc->last;
+	struct tb *b = last ? last->next : NULL;
+	if (!tb_valid(b, tag)) {
+		b = tb_hash_lookup(tc, tag);
+		if (!tb_valid(b, tag)) {
+			if (b && b->tag == tag)
+				tc->stale++;
+			b = tb_build(cpu, f, tag);
+			if (!b) {
+				tc->last = NULL;
+				return NULL;
+			}
+			last = tc->last; /* building may have flushed the cache */
+		}
+		if (last)
+			last->next = b;
+	}
+	tc->last = b;
+	return b;
+}
+
+/*
+ * Decodes the instruction at f without the cache. Near a page end or in
+ * MMIO, fetches only the bytes the decoder asks for, so that a fault on
+ * the next page happens only if the instruction needs it.
+ */
+static void cpu_decode_uncached(struct x86_cpu *cpu, const struct cpu_fetch *f,
+				struct x86_insn *insn)
+{
+	if (f->host && f->avail >= X86_MAX_INSN_LEN) {
+		int r = x86_decode(insn, f->host, X86_MAX_INSN_LEN, f->mode);
+		if (r != X86_DECODE_OK)
+			cpu_raise(cpu, r == X86_DECODE_GP ? EXC_GP : EXC_UD, 0);
+		return;
+	}
+	uint8_t buf[X86_MAX_INSN_LEN];
+	size_t have = f->host ? f->avail : 0;
+	if (f->host)
+		memcpy(buf, f->host, have);
+	for (;;) {
+		int r = x86_decode(insn, buf, have, f->mode);
+		if (r == X86_DECODE_OK)
+			return;
+		if (r != X86_DECODE_NEED_MORE || insn->len <= have || insn->len > X86_MAX_INSN_LEN)
+			cpu_raise(cpu, r == X86_DECODE_GP || r == X86_DECODE_NEED_MORE ? EXC_GP : EXC_UD, 0);
+		if (cpu->mode != 64)
+			seg_linear(cpu, SEG_CS, cpu->rip, insn->len, MMU_FETCH);
+		mmu_fetch(cpu, f->la + have, buf + have, insn->len - have);
+		have = insn->len;
+	}
+}
+
+/* Runs one instruction whose insn_rip is set, with the interrupt shadow rule. */
+static inline void cpu_exec_one(struct x86_cpu *cpu, tb_exec_fn fn, const struct x86_insn *insn)
+{
 	bool shadow = cpu->intr_shadow;
 	cpu->rip = (cpu->rip + insn->len) & (cpu->mode == 64 ? ~0ULL : 0xffffffffULL);
-	exec_fn fn = exec_table[insn->op];
-	if (!fn) {
-		log_debug("cpu %d: no handler for %s at %#llx", cpu->vcpu ? cpu->vcpu->index : 0,
-			  x86_op_name(insn->op), (unsigned long long)cpu->insn_rip);
-		cpu_raise(cpu, EXC_UD, 0);
-	}
 	fn(cpu, insn);
 	/* STI and MOV SS shadow only the one instruction after them. */
 	if (shadow)
 		cpu->intr_shadow = false;
 	cpu->icount++;
+}
+
+void cpu_step(struct x86_cpu *cpu)
+{
+	cpu->insn_rip = cpu->rip;
+	struct cpu_fetch f;
+	cpu_fetch_translate(cpu, &f);
+	struct tb *b = cpu_find_block(cpu, &f);
+	if (b) {
+		cpu_exec_one(cpu, b->insn[0].fn, &b->insn[0].insn);
+		return;
+	}
+	struct x86_insn insn;
+	cpu_decode_uncached(cpu, &f, &insn);
+	cpu_exec_one(cpu, cpu_handler(&insn), &insn);
+}
+
+/* One instruction of a block at rip; returns the address of the next one. */
+static inline __attribute__((always_inline)) uint64_t
+tb_exec_insn(struct x86_cpu *cpu, const struct tb_insn *ti, uint64_t rip, uint64_t mask)
+{
+	uint64_t next = (rip + ti->insn.len) & mask;
+	cpu->insn_rip = rip;
+	cpu->rip = next;
+	ti->fn(cpu, &ti->insn);
+	cpu->icount++;
+	return next;
+}
+
+/*
+ * Runs the block at CS:RIP, or one instruction when there is none. Leaves
+ * the block after the instruction that moved rip elsewhere than its
+ * successor (a taken branch, a REP restart, an event delivered by INT n),
+ * and after one that stored into the block's page (the generation moved).
+ * A fault longjmps out to cpu_run with insn_rip naming the instruction.
+ */
+static void cpu_exec_block(struct x86_cpu *cpu)
+{
+	cpu->insn_rip = cpu->rip;
+	struct cpu_fetch f;
+	cpu_fetch_translate(cpu, &f);
+	struct tb *b = cpu_find_block(cpu, &f);
+	if (!b) {
+		struct x86_insn insn;
+		cpu_decode_uncached(cpu, &f, &insn);
+		cpu_exec_one(cpu, cpu_handler(&insn), &insn);
+		return;
+	}
+	uint64_t rip = cpu->rip;
+	if (f.mode != X86_MODE_64 && rip + b->bytes - 1 > cpu->seg[SEG_CS].limit) {
+		/* Some instruction lies past the CS limit: one at a time, so
+		 * the #GP comes from the one that crosses it. */
+		cpu_exec_one(cpu, b->insn[0].fn, &b->insn[0].insn);
+		return;
+	}
+	const uint64_t mask = f.mode == X86_MODE_64 ? ~0ULL : 0xffffffffULL;
+	const struct tb_insn *ti = b->insn, *end = ti + b->ninsn;
+	const _Atomic uint32_t *genp = b->genp;
+	const uint32_t gen = b->gen;
+	if (cpu->intr_shadow) {
+		/* Instructions that start a shadow end their block, so only a
+		 * block's first instruction can be in one. */
+		uint64_t next = tb_exec_insn(cpu, ti, rip, mask);
+		cpu->intr_shadow = false;
+		if (++ti == end || cpu->rip != next ||
+		    atomic_load_explicit(genp, memory_order_relaxed) != gen)
+			return;
+		rip = next;
+	}
+	for (;;) {
+		uint64_t next = tb_exec_insn(cpu, ti, rip, mask);
+		if (++ti == end || cpu->rip != next ||
+		    atomic_load_explicit(genp, memory_order_relaxed) != gen)
+			return;
+		rip = next;
+	}
 }
 
 /* Handles posted events; returns true when the vCPU must stop running. */
@@ -274,12 +466,9 @@ void cpu_run(struct x86_cpu *cpu)
 			if (cpu_events(cpu))
 				return;
 		}
-		/* A batch between event checks keeps the check off the hot path. */
-		for (int n = 0; n < 64; n++) {
-			cpu_step(cpu);
-			cpu->exc_depth = 0;
-			if (cpu->halted)
-				break;
-		}
+		/* Blocks are short (TB_MAX_INSNS), so checking between them
+		 * bounds the interrupt latency. */
+		cpu_exec_block(cpu);
+		cpu->exc_depth = 0;
 	}
 }

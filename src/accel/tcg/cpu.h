@@ -173,8 +173,9 @@ struct x86_cpu {
 	jmp_buf exc_jmp;
 	uint64_t insn_rip;      /* rip of the instruction being executed */
 
-	/* Decoded-instruction cache and the VM's code-page state (codecache.h). */
-	struct dcache_entry *dcache;
+	/* Decoded-block cache and the VM's code-page state (codecache.h);
+	 * without them (unit tests) every instruction is decoded afresh. */
+	struct tb_cache *tbc;
 	struct code_pages *code_pages;
 
 	struct vcpu *vcpu;

@@ -33,6 +33,9 @@ typedef void (*exec_fn)(struct x86_cpu *cpu, const struct x86_insn *i);
 extern exec_fn exec_table[OP_COUNT];
 
 void exec_table_init(void);
+/* A handler specialised for the instruction's form (exec_data.c), or NULL
+ * for exec_table's: the run loop asks once per decoded instruction. */
+exec_fn exec_data_specialize(const struct x86_insn *i);
 void exec_int_register(exec_fn *t);
 void exec_ctrl_register(exec_fn *t);
 void exec_system_register(exec_fn *t);

@@ -137,39 +137,75 @@ void cpu_set_rflags(struct x86_cpu *cpu, uint64_t value, uint64_t writable_mask)
 bool cpu_cond(struct x86_cpu *cpu, unsigned cc)
 {
 	const struct cc_state *s = &cpu->cc;
+	unsigned op = s->op;
 	bool r;
-	/* Fast answers for the usual CMP/SUB/TEST-then-branch pairs. */
-	if (s->op == CC_SUB || s->op == CC_LOGIC) {
-		uint64_t m = size_mask(s->size);
-		uint64_t res = s->res & m;
+	uint64_t f;
+	if (op == CC_EAGER) {
+		f = s->flags;
+		goto from_flags;
+	}
+	/*
+	 * Fast answers straight from the record. Every lazy record derives ZF
+	 * and SF from its result (cc_compute), so E and S never need the full
+	 * computation; CF is cheap for the common kinds, which also makes
+	 * INC/DEC's carry preservation (cc_carry) cheap in DEC/JNZ loops.
+	 */
+	uint64_t m = size_mask(s->size);
+	uint64_t res = s->res & m;
+	switch (cc >> 1) {
+	case 1: /* B/C */
+		if (op == CC_SUB)
+			r = (s->src1 & m) < (s->src2 & m);
+		else if (op == CC_ADD)
+			r = res < (s->src1 & m);
+		else if (op == CC_LOGIC)
+			r = false;
+		else if (op == CC_INC || op == CC_DEC)
+			r = s->flags & F_CF;
+		else
+			break;
+		return (cc & 1) ? !r : r;
+	case 2: /* E/Z */
+		r = res == 0;
+		return (cc & 1) ? !r : r;
+	case 4: /* S */
+		r = (res & sign_bit(s->size)) != 0;
+		return (cc & 1) ? !r : r;
+	}
+	if (op == CC_SUB) {
+		uint64_t a = s->src1 & m, b = s->src2 & m;
+		int64_t sa = sext(a, s->size), sb = sext(b, s->size);
 		switch (cc >> 1) {
-		case 2: /* E/Z */
+		case 3: /* BE */
+			r = a <= b;
+			return (cc & 1) ? !r : r;
+		case 6: /* L */
+			r = sa < sb;
+			return (cc & 1) ? !r : r;
+		case 7: /* LE */
+			r = sa <= sb;
+			return (cc & 1) ? !r : r;
+		}
+	} else if (op == CC_LOGIC) {
+		/* CF = OF = 0. */
+		bool sf = (res & sign_bit(s->size)) != 0;
+		switch (cc >> 1) {
+		case 0: /* O */
+			r = false;
+			return (cc & 1) ? !r : r;
+		case 3: /* BE */
 			r = res == 0;
 			return (cc & 1) ? !r : r;
-		case 4: /* S */
-			r = (res & sign_bit(s->size)) != 0;
+		case 6: /* L */
+			r = sf;
+			return (cc & 1) ? !r : r;
+		case 7: /* LE */
+			r = res == 0 || sf;
 			return (cc & 1) ? !r : r;
 		}
-		if (s->op == CC_SUB) {
-			uint64_t a = s->src1 & m, b = s->src2 & m;
-			int64_t sa = sext(a, s->size), sb = sext(b, s->size);
-			switch (cc >> 1) {
-			case 1: /* B/C */
-				r = a < b;
-				return (cc & 1) ? !r : r;
-			case 3: /* BE */
-				r = a <= b;
-				return (cc & 1) ? !r : r;
-			case 6: /* L */
-				r = sa < sb;
-				return (cc & 1) ? !r : r;
-			case 7: /* LE */
-				r = sa <= sb;
-				return (cc & 1) ? !r : r;
-			}
-		}
 	}
-	uint64_t f = cc_compute(s);
+	f = cc_compute(s);
+from_flags:
 	switch (cc >> 1) {
 	case 0: r = f & F_OF; break;
 	case 1: r = f & F_CF; break;

@@ -16,12 +16,18 @@
 #include "accel/accel.h"
 #include "accel/tcg/exec.h"
 #include "accel/tcg/tcg_int.h"
+#include "util/log.h"
 
 static int tcg_probe(bool *native, struct error *e)
 {
 	(void)e;
 	*native = false;
 	return 0;
+}
+
+static void tcg_ram_written(void *opaque, const void *host, size_t len)
+{
+	code_pages_written(opaque, host, len);
 }
 
 static int tcg_vm_init(struct vm *vm, struct error *e)
@@ -34,6 +40,9 @@ static int tcg_vm_init(struct vm *vm, struct error *e)
 	vm->accel_state = t;
 	if (code_pages_init(&t->code_pages, &vm->mem))
 		return error_set(e, -ENOMEM, "out of memory for the code cache");
+	/* Device DMA into guest RAM must drop code cached from those pages. */
+	vm->ram_written = tcg_ram_written;
+	vm->ram_written_opaque = &t->code_pages;
 	return 0;
 }
 
@@ -60,8 +69,8 @@ static int tcg_vcpu_init(struct vcpu *v, struct error *e)
 	cpu->vcpu = v;
 	cpu->vm = v->vm;
 	cpu->code_pages = &((struct tcg_vm *)v->vm->accel_state)->code_pages;
-	cpu->dcache = calloc(DCACHE_SIZE, sizeof(*cpu->dcache));
-	if (!cpu->dcache)
+	cpu->tbc = tb_cache_create();
+	if (!cpu->tbc)
 		return error_set(e, -ENOMEM, "out of memory");
 	mmu_cpu_init(cpu);
 	cpu_do_init(cpu); /* architectural INIT state, FPU/SSE/MSR defaults */
@@ -83,9 +92,17 @@ static void tcg_vcpu_destroy(struct vcpu *v)
 	struct tcg_vcpu *t = v->accel;
 	if (!t)
 		return;
+	/* Retired-instruction counts, for measuring the interpreter's cost per
+	 * guest instruction (host instructions / this). */
+	if (getenv("KEMU_STATS"))
+		log_info("cpu %d: %llu instructions retired, %llu blocks built (%llu after stores), "
+			 "%llu cache flushes", v->index, (unsigned long long)t->cpu.icount,
+			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->built : 0),
+			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->stale : 0),
+			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->flushes : 0));
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
-	free(t->cpu.dcache);
+	tb_cache_destroy(t->cpu.tbc);
 	free(t);
 	v->accel = NULL;
 }
