@@ -168,7 +168,7 @@ static int parse_drive(struct config *cfg, const char *arg, struct error *e)
 	struct opts o;
 	int r = opts_parse(&o, arg, false, e);
 	if (r)
-		return error_set(e, r, "-drive: %s", e->msg);
+		return error_prepend(e, r, "-drive");
 	struct drive_config *d = &cfg->drive[cfg->ndrive];
 	memset(d, 0, sizeof(*d));
 	const char *file = opts_get(&o, "file");
@@ -264,7 +264,7 @@ static int parse_netdev(struct config *cfg, const char *arg, struct error *e)
 	struct opts o;
 	int r = opts_parse(&o, arg, true, e);
 	if (r)
-		return error_set(e, r, "-netdev: %s", e->msg);
+		return error_prepend(e, r, "-netdev");
 	struct netdev_config *n = &cfg->netdev[cfg->nnetdev];
 	memset(n, 0, sizeof(*n));
 	r = copy_id(n->id, opts_get(&o, "id"), "-netdev", e);
@@ -310,7 +310,7 @@ static int parse_chardev(struct config *cfg, const char *arg, struct error *e)
 	struct opts o;
 	int r = opts_parse(&o, arg, true, e);
 	if (r)
-		return error_set(e, r, "-chardev: %s", e->msg);
+		return error_prepend(e, r, "-chardev");
 	struct chardev_config *c = &cfg->chardev[cfg->nchardev];
 	memset(c, 0, sizeof(*c));
 	r = copy_id(c->id, opts_get(&o, "id"), "-chardev", e);
@@ -409,7 +409,7 @@ static int parse_device(struct config *cfg, const char *arg, struct error *e)
 	struct opts o;
 	int r = opts_parse(&o, arg, true, e);
 	if (r)
-		return error_set(e, r, "-device: %s", e->msg);
+		return error_prepend(e, r, "-device");
 	if (cfg->ndevice == CONFIG_MAX_DEVICES) {
 		opts_free(&o);
 		return error_set(e, -E2BIG, "-device: too many devices");
@@ -435,7 +435,7 @@ static int parse_device(struct config *cfg, const char *arg, struct error *e)
 	}
 	opts_free(&o);
 	if (r)
-		return error_set(e, r, "-device %s: %s", arg, e->msg);
+		return error_prepend(e, r, "-device %s", arg);
 	cfg->ndevice++;
 	return 0;
 }

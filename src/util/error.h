@@ -15,4 +15,8 @@ struct error {
 int error_set(struct error *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
+/* Puts "prefix: " (formatted) in front of e's message; returns code. */
+int error_prepend(struct error *e, int code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif
