@@ -24,9 +24,12 @@ PACKAGES=(
     liblzma-dev         # kernel image decompression in the loader
     libzstd-dev
     zlib1g-dev
+    liburing-dev        # io_uring block I/O engine
     busybox-static      # guest userland (build-guest.sh downloads its own copy too)
     e2fsprogs           # mkfs.ext4 for test disk images
     iproute2            # tap/bridge setup for network tests
+    libslirp-dev        # -netdev user (its pkg-config file requires glib's)
+    libglib2.0-dev
 )
 
 # Optional: reference implementation for comparisons and benchmarks.

@@ -44,6 +44,15 @@ struct accel_ops {
 	void (*set_irq)(struct vm *vm, unsigned gsi, bool level);
 	/* Delivers an MSI (only with has_irqchip). */
 	void (*send_msi)(struct vm *vm, uint64_t addr, uint32_t data);
+	/*
+	 * Optional: makes guest writes of exactly len bytes to addr (MMIO, or
+	 * a port if !mmio) signal eventfd fd instead of exiting to a bus
+	 * handler, whatever value is written (assign), or stops that (!assign,
+	 * same arguments). Writes of other sizes still reach the bus. 0 or a
+	 * negative errno; NULL where the accelerator cannot (the caller then
+	 * just serves the bus accesses).
+	 */
+	int (*ioeventfd)(struct vm *vm, bool mmio, uint64_t addr, unsigned len, int fd, bool assign);
 };
 
 extern const struct accel_ops accel_kvm;

@@ -139,6 +139,30 @@ static void kvm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
 		log_warn("KVM_SIGNAL_MSI %#llx/%#x: %s", (unsigned long long)addr, data, strerror(errno));
 }
 
+/*
+ * KVM_IOEVENTFD without datamatch: the kernel completes the guest's write
+ * and signals fd, so a virtqueue kick costs no exit to user space.
+ */
+static int kvm_ioeventfd(struct vm *vm, bool mmio, uint64_t addr, unsigned len, int fd,
+			 bool assign)
+{
+	struct kvm_vm *k = kvm_of(vm);
+	/* Asked each time: this runs only when a device maps or moves a BAR. */
+	if (ioctl(k->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD) <= 0)
+		return -ENOTSUP;
+	if (len != 1 && len != 2 && len != 4 && len != 8)
+		return -EINVAL;
+	struct kvm_ioeventfd io = {
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = (mmio ? 0 : KVM_IOEVENTFD_FLAG_PIO) | (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+	if (ioctl(k->vm_fd, KVM_IOEVENTFD, &io) < 0)
+		return -errno;
+	return 0;
+}
+
 const struct accel_ops accel_kvm = {
 	.name = "kvm",
 	.has_irqchip = true,
@@ -151,4 +175,5 @@ const struct accel_ops accel_kvm = {
 	.vcpu_kick = kvm_vcpu_kick,
 	.set_irq = kvm_set_irq,
 	.send_msi = kvm_send_msi,
+	.ioeventfd = kvm_ioeventfd,
 };

@@ -24,6 +24,37 @@
 #define ACPI_SCI_IRQ 9
 #define ACPI_S5_SLP_TYP 0      /* what _S5 returns; written to PM1a_CNT.SLP_TYP */
 
+/*
+ * PCI INTx routing, as the DSDT's \_SB.PCI0._PRT states it and the board
+ * wires it: slot s, pin p (0 = INTA .. 3 = INTD) reaches I/O APIC input
+ * ACPI_PCI_GSI_BASE + (s + p) % 4, the usual swizzle, so that consecutive
+ * slots' INTA land on different lines. _PRT entries that name a GSI
+ * directly are level-triggered, active-low by the ACPI specification's
+ * rule for them, and that is how the guest programs the I/O APIC. kemu's
+ * lines carry "asserted" levels, so the polarity is nominal: neither KVM's
+ * in-kernel I/O APIC nor hw/intc inverts for it.
+ */
+#define ACPI_PCI_GSI_BASE 16
+static inline unsigned acpi_pci_intx_gsi(unsigned slot, unsigned pin)
+{
+	return ACPI_PCI_GSI_BASE + (slot + pin) % 4;
+}
+
+/*
+ * A virtio-mmio device as the DSDT describes it (\_SB.VRnn): _HID
+ * "LNRO0005", the id Linux's virtio_mmio driver matches through ACPI, a
+ * Memory32Fixed window and one Extended Interrupt that is level-triggered,
+ * active-high and exclusive, because the transport holds its line asserted
+ * until the driver acknowledges (as QEMU's microvm describes it too). Use
+ * GSIs 16 and up: the ISA ones carry edge-triggered legacy defaults.
+ */
+#define ACPI_MAX_VIRTIO_MMIO 32
+struct acpi_virtio_mmio {
+	uint64_t base; /* below 4 GiB */
+	uint64_t size; /* VIRTIO_MMIO_SIZE, 0x200 */
+	unsigned gsi;
+};
+
 struct acpi_config {
 	int ncpus;
 	uint64_t lapic_addr;   /* 0xfee00000 */
@@ -31,6 +62,8 @@ struct acpi_config {
 	bool pic;              /* legacy 8259 present (pc): MADT PCAT_COMPAT + ISA overrides */
 	bool pci;              /* PCI host bridge present: DSDT \_SB.PCI0 */
 	bool i8042;            /* keyboard controller present: FADT IAPC_BOOT_ARCH 8042 */
+	int nvirtio_mmio;      /* virtio-mmio devices in the DSDT (microvm) */
+	struct acpi_virtio_mmio virtio_mmio[ACPI_MAX_VIRTIO_MMIO];
 };
 
 /*

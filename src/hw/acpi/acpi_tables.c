@@ -5,7 +5,9 @@
  *
  *   RSDP (at base, where a BIOS-area scan finds it)
  *   FACS   (64-byte aligned; no wake support, but FADT must point at one)
- *   DSDT   (AML from aml.c: \_S5, \_SB.PCI0 root bridge if cfg->pci, \_SB.COM1)
+ *   DSDT   (AML from aml.c: \_S5, \_SB.PCI0 root bridge and its _PRT if
+ *           cfg->pci, \_SB.COM1,
+ *           \_SB.VRnn for each virtio-mmio device)
  *   FADT   (fixed hardware as emulated by acpi_pm.c and pci_host.c)
  *   MADT   (local APICs, one I/O APIC, PC interrupt overrides)
  *   RSDT, XSDT -> FADT, MADT
@@ -15,6 +17,7 @@
  * so that OSPMs reading either see the same machine.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "hw/acpi/acpi.h"
@@ -259,6 +262,33 @@ static struct acpi_gas gas_io(uint16_t port, uint8_t bytes)
 				  .address = port };
 }
 
+/* Slots 1-31 have devices; slot 0 is the host bridge, which has no pin. */
+#define PRT_FIRST_SLOT 1
+#define PRT_SLOTS 32
+#define PRT_PINS 4
+
+/*
+ * _PRT: Package { Package { address 0xSSSSFFFF (any function of slot
+ * SSSS), pin, source Zero (a GSI, not a link device), GSI } ... } with
+ * the routing acpi_pci_intx_gsi() defines (see acpi.h).
+ */
+static void dsdt_pci_prt(struct aml *a)
+{
+	aml_name(a, "_PRT");
+	size_t prt = aml_package_begin(a, (PRT_SLOTS - PRT_FIRST_SLOT) * PRT_PINS);
+	for (unsigned slot = PRT_FIRST_SLOT; slot < PRT_SLOTS; slot++) {
+		for (unsigned pin = 0; pin < PRT_PINS; pin++) {
+			size_t entry = aml_package_begin(a, 4);
+			aml_dword_const(a, slot << 16 | 0xffff);
+			aml_integer(a, pin);
+			aml_integer(a, 0);
+			aml_integer(a, acpi_pci_intx_gsi(slot, pin));
+			aml_end(a, entry);
+		}
+	}
+	aml_end(a, prt);
+}
+
 static void dsdt_pci_root(struct aml *a)
 {
 	size_t dev = aml_device_begin(a, "PCI0");
@@ -279,6 +309,7 @@ static void dsdt_pci_root(struct aml *a)
 	aml_res_word_io(a, 0x0d00, 0xffff);
 	aml_res_dword_memory(a, PCI_MMIO_WINDOW_START, PCI_MMIO_WINDOW_END);
 	aml_resource_end(a, res);
+	dsdt_pci_prt(a);
 	aml_end(a, dev);
 }
 
@@ -293,6 +324,48 @@ static void dsdt_com1(struct aml *a)
 	size_t res = aml_resource_begin(a);
 	aml_res_io(a, 0x3f8, 0x3f8, 1, 8);
 	aml_res_irq_noflags(a, 4);
+	aml_resource_end(a, res);
+	aml_end(a, dev);
+}
+
+static void aml_le32(struct aml *a, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		aml_byte(a, (uint8_t)(v >> (8 * i)));
+}
+
+/* A virtio-mmio device; the descriptors aml.h has no helper for are spelled out. */
+static void dsdt_virtio_mmio(struct aml *a, int index, const struct acpi_virtio_mmio *v)
+{
+	char name[8];
+	snprintf(name, sizeof(name), "VR%02u", (unsigned)index % 100);
+	size_t dev = aml_device_begin(a, name);
+	aml_name(a, "_HID");
+	/* A string, not an EISAID: "LNRO" is not a compressible vendor id. */
+	aml_byte(a, 0x0d);
+	for (const char *c = "LNRO0005"; *c; c++)
+		aml_byte(a, (uint8_t)*c);
+	aml_byte(a, 0);
+	aml_name(a, "_UID");
+	aml_integer(a, (uint64_t)index);
+	aml_name(a, "_CRS");
+	size_t res = aml_resource_begin(a);
+	/* Memory32Fixed(ReadWrite, base, size): large item 0x06, 9 bytes. */
+	aml_byte(a, 0x86);
+	aml_byte(a, 9);
+	aml_byte(a, 0);
+	aml_byte(a, 0x01);
+	aml_le32(a, (uint32_t)v->base);
+	aml_le32(a, (uint32_t)v->size);
+	/* Interrupt(ResourceConsumer, Level, ActiveHigh, Exclusive) { gsi }:
+	 * large item 0x09, 6 bytes; flags bit 0 consumer, bit 1 clear =
+	 * level, bit 2 clear = active-high, bit 3 clear = exclusive. */
+	aml_byte(a, 0x89);
+	aml_byte(a, 6);
+	aml_byte(a, 0);
+	aml_byte(a, 0x01);
+	aml_byte(a, 1);
+	aml_le32(a, v->gsi);
 	aml_resource_end(a, res);
 	aml_end(a, dev);
 }
@@ -320,6 +393,8 @@ static uint32_t build_dsdt(uint8_t *table, uint64_t cap, const struct acpi_confi
 	if (cfg->pci)
 		dsdt_pci_root(&a);
 	dsdt_com1(&a);
+	for (int i = 0; i < cfg->nvirtio_mmio; i++)
+		dsdt_virtio_mmio(&a, i, &cfg->virtio_mmio[i]);
 	aml_end(&a, sb);
 
 	if (a.overflow)
@@ -439,6 +514,18 @@ static int check_config(const struct guest_mem *m, uint64_t base, uint64_t size,
 				 "acpi: APIC addresses 0x%llx/0x%llx must be below 4 GiB",
 				 (unsigned long long)cfg->lapic_addr,
 				 (unsigned long long)cfg->ioapic_addr);
+	if (cfg->nvirtio_mmio < 0 || cfg->nvirtio_mmio > ACPI_MAX_VIRTIO_MMIO)
+		return error_set(e, -EINVAL, "acpi: %d virtio-mmio devices (at most %d)",
+				 cfg->nvirtio_mmio, ACPI_MAX_VIRTIO_MMIO);
+	for (int i = 0; i < cfg->nvirtio_mmio; i++) {
+		const struct acpi_virtio_mmio *v = &cfg->virtio_mmio[i];
+		/* Memory32Fixed: the window must lie below 4 GiB. */
+		if (!v->size || v->size > ACPI_TABLES_MAX_ADDR ||
+		    v->base > ACPI_TABLES_MAX_ADDR - v->size)
+			return error_set(e, -EINVAL,
+					 "acpi: virtio-mmio window 0x%llx+0x%llx must lie below 4 GiB",
+					 (unsigned long long)v->base, (unsigned long long)v->size);
+	}
 	if (base & 15)
 		return error_set(e, -EINVAL, "acpi: table base 0x%llx is not 16-byte aligned",
 				 (unsigned long long)base);

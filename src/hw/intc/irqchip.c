@@ -70,6 +70,52 @@ struct irq_line irqchip_irq_line(struct irqchip *c, unsigned gsi)
 	return (struct irq_line){ .set = irqchip_irq_sink, .opaque = c, .gsi = gsi };
 }
 
+/* x86 MSI address and data fields (SDM vol. 3, "Message Signalled Interrupts"). */
+#define MSI_ADDR_BASE_MASK 0xfff00000ULL
+#define MSI_ADDR_BASE 0xfee00000ULL
+#define MSI_ADDR_DEST_SHIFT 12
+#define MSI_ADDR_DEST_LOGICAL (1u << 2)
+#define MSI_DATA_DELIVERY_SHIFT 8
+
+void irqchip_send_msi(struct irqchip *c, uint64_t addr, uint32_t data)
+{
+	/* Bits 63:32 would be x2APIC's extended destination, not offered. */
+	if ((addr & ~0xffffffffULL) || (addr & MSI_ADDR_BASE_MASK) != MSI_ADDR_BASE)
+		return;
+	struct apic_msg m = {
+		.vector = (uint8_t)data,
+		.delivery = (uint8_t)((data >> MSI_DATA_DELIVERY_SHIFT) & 7),
+		.logical = addr & MSI_ADDR_DEST_LOGICAL,
+		/*
+		 * A message is an edge whatever its trigger-mode bit says:
+		 * nothing would take a level vector's EOI back to the device.
+		 */
+		.level = false,
+		.assert = true,
+		.shorthand = APIC_SH_NONE,
+		.dest = (uint8_t)(addr >> MSI_ADDR_DEST_SHIFT),
+		.source = -1,
+	};
+	switch (m.delivery) {
+	case APIC_DM_FIXED:
+	case APIC_DM_LOWEST:
+		/* Vectors 0-15 are illegal for fixed delivery. */
+		if (m.vector < 16)
+			return;
+		break;
+	case APIC_DM_NMI:
+		break;
+	default:
+		return;
+	}
+	apic_bus_send(c->apics, &m);
+}
+
+void irqchip_msi_sink(void *opaque, uint64_t addr, uint32_t data)
+{
+	irqchip_send_msi(opaque, addr, data);
+}
+
 struct irqchip *irqchip_create(struct vm *vm, struct error *e)
 {
 	struct irqchip *c = calloc(1, sizeof(*c));

@@ -14,6 +14,10 @@
  *
  * Only bus 0, function 0 of each slot exists; everything else reads
  * all-ones, which is how the guest learns there is nothing there.
+ *
+ * INTx: devices on a PC share the four PCI interrupt lines, so the bus
+ * counts the asserted pins per GSI and drives the line as their wired OR;
+ * one device lowering its pin must not drop another's interrupt.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -37,12 +41,17 @@
 #define I440FX_DEVICE 0x1237
 #define PCI_CLASS_HOST_BRIDGE 0x060000
 
+/* GSIs the INTx router can drive (the I/O APIC has 24 pins). */
+#define PCI_INTX_MAX_GSI 64
+
 struct pci_bus {
 	struct vm *vm;
 	uint32_t config_address;
 	uint8_t reset_control;
 	struct pci_device *slot[PCI_MAX_DEVICES];
 	struct pci_device host;
+	unsigned (*gsi_of)(unsigned slot, unsigned pin);
+	unsigned intx_count[PCI_INTX_MAX_GSI]; /* asserted pins per GSI */
 };
 
 static uint64_t all_ones(unsigned size)
@@ -104,6 +113,8 @@ static const struct bus_ops pci_host_ops = {
 	.write = pci_host_write,
 };
 
+static int intx_gsi(const struct pci_device *d);
+
 int pci_register_device(struct pci_bus *b, struct pci_device *d, int slot, struct error *e)
 {
 	const char *name = d->name ? d->name : "pci device";
@@ -122,7 +133,71 @@ int pci_register_device(struct pci_bus *b, struct pci_device *d, int slot, struc
 	}
 	d->devfn = (unsigned)slot << 3;
 	b->slot[slot] = d;
+	d->bus = b;
+	d->vm = b->vm;
+	/* kemu is the firmware: it fills in INTERRUPT_LINE as a BIOS would. */
+	int gsi = intx_gsi(d);
+	if (gsi >= 0)
+		d->config[PCI_INTERRUPT_LINE] = (uint8_t)gsi;
+	pci_device_update_mappings(d);
+	pci_bus_update_intx(d);
 	return 0;
+}
+
+void pci_unregister_device(struct pci_device *d)
+{
+	struct pci_bus *b = d->bus;
+	if (!b)
+		return;
+	d->intx_wanted = false;
+	pci_bus_update_intx(d);
+	pci_device_unmap_all(d);
+	if (b->slot[d->devfn >> 3] == d)
+		b->slot[d->devfn >> 3] = NULL;
+	d->bus = NULL;
+	d->vm = NULL;
+}
+
+void pci_host_set_intx_route(struct pci_bus *b, unsigned (*gsi_of)(unsigned slot, unsigned pin))
+{
+	b->gsi_of = gsi_of;
+}
+
+/* The GSI d's pin reaches, or -1 if it has no pin or no route. */
+static int intx_gsi(const struct pci_device *d)
+{
+	unsigned pin = d->config[PCI_INTERRUPT_PIN];
+	if (!d->bus || !d->bus->gsi_of || pin < 1 || pin > 4)
+		return -1;
+	unsigned gsi = d->bus->gsi_of(d->devfn >> 3, pin - 1);
+	return gsi < PCI_INTX_MAX_GSI ? (int)gsi : -1;
+}
+
+void pci_bus_update_intx(struct pci_device *d)
+{
+	/* STATUS.INTERRUPT shows the device's state even when INTx is disabled. */
+	uint16_t status = pci_get_word(d, PCI_STATUS) & ~PCI_STATUS_INTERRUPT;
+	pci_set_word(d, PCI_STATUS, status | (d->intx_wanted ? PCI_STATUS_INTERRUPT : 0));
+
+	bool assert = d->intx_wanted && !(pci_get_word(d, PCI_COMMAND) & PCI_COMMAND_INTX_DISABLE);
+	int gsi = intx_gsi(d);
+	if (gsi < 0 || assert == d->intx_asserted)
+		return;
+	struct pci_bus *b = d->bus;
+	d->intx_asserted = assert;
+	if (assert && b->intx_count[gsi]++ == 0) {
+		struct irq_line l = vm_irq_line(b->vm, (unsigned)gsi);
+		irq_line_set(&l, true);
+	} else if (!assert && --b->intx_count[gsi] == 0) {
+		struct irq_line l = vm_irq_line(b->vm, (unsigned)gsi);
+		irq_line_set(&l, false);
+	}
+}
+
+void pci_device_set_intx(struct pci_device *d, bool level)
+{
+	d->intx_wanted = level;
+	pci_bus_update_intx(d);
 }
 
 struct pci_bus *pci_host_create(struct vm *vm, struct error *e)

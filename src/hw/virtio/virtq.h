@@ -38,6 +38,13 @@ struct virtq {
 	uint16_t used_idx;      /* next used ring entry to fill */
 	uint16_t signalled_used;/* used_idx when the driver was last notified */
 	bool signalled_valid;
+	/* The largest size the transport offers (QueueNumMax / queue_size
+	 * reset value); virtq_valid() refuses more, virtq_reset() restores it.
+	 * 0 means VIRTQ_MAX_SIZE. */
+	uint16_t max_size;
+	/* virtq_set_notification(false) is in force: with event idx, pops
+	 * stop advancing avail_event. */
+	bool notify_off;
 
 	const struct guest_mem *mem;
 	/* Called for every guest-RAM range the device writes (code caches of
