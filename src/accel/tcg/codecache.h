@@ -91,7 +91,7 @@ struct x86_cpu;
 typedef void (*tb_exec_fn)(struct x86_cpu *cpu, const struct x86_insn *i);
 
 struct tb_insn {
-	tb_exec_fn fn; /* exec_table[insn.op], or the #UD stub */
+	tb_exec_fn fn; /* a form-specialised handler (exec_*_specialize), exec_table[insn.op], or the #UD stub */
 	struct x86_insn insn;
 };
 

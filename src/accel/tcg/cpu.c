@@ -128,6 +128,10 @@ static inline tb_exec_fn cpu_handler(const struct x86_insn *insn)
 {
 	exec_fn fn = exec_data_specialize(insn);
 	if (!fn)
+		fn = exec_int_specialize(insn);
+	if (!fn)
+		fn = exec_ctrl_specialize(insn);
+	if (!fn)
 		fn = exec_table[insn->op];
 	return fn ? fn : cpu_exec_missing;
 }
@@ -334,7 +338,6 @@ tb_exec_insn(struct x86_cpu *cpu, const struct tb_insn *ti, uint64_t rip, uint64
 	cpu->insn_rip = rip;
 	cpu->rip = next;
 	ti->fn(cpu, &ti->insn);
-	cpu->icount++;
 	return next;
 }
 
@@ -368,6 +371,8 @@ static void cpu_exec_block(struct x86_cpu *cpu)
 	const struct tb_insn *ti = b->insn, *end = ti + b->ninsn;
 	const _Atomic uint32_t *genp = b->genp;
 	const uint32_t gen = b->gen;
+	/* icount is statistics: counted per block, so a fault mid-block
+	 * leaves that block's retired instructions uncounted. */
 	if (cpu->intr_shadow) {
 		/* Instructions that start a shadow end their block, so only a
 		 * block's first instruction can be in one. */
@@ -375,16 +380,18 @@ static void cpu_exec_block(struct x86_cpu *cpu)
 		cpu->intr_shadow = false;
 		if (++ti == end || cpu->rip != next ||
 		    atomic_load_explicit(genp, memory_order_relaxed) != gen)
-			return;
+			goto out;
 		rip = next;
 	}
 	for (;;) {
 		uint64_t next = tb_exec_insn(cpu, ti, rip, mask);
 		if (++ti == end || cpu->rip != next ||
 		    atomic_load_explicit(genp, memory_order_relaxed) != gen)
-			return;
+			break;
 		rip = next;
 	}
+out:
+	cpu->icount += (uint64_t)(ti - b->insn);
 }
 
 /* Handles posted events; returns true when the vCPU must stop running. */

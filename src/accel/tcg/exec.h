@@ -36,6 +36,9 @@ void exec_table_init(void);
 /* A handler specialised for the instruction's form (exec_data.c), or NULL
  * for exec_table's: the run loop asks once per decoded instruction. */
 exec_fn exec_data_specialize(const struct x86_insn *i);
+/* The same for the ALU group (exec_int.c) and near branches (exec_ctrl.c). */
+exec_fn exec_int_specialize(const struct x86_insn *i);
+exec_fn exec_ctrl_specialize(const struct x86_insn *i);
 void exec_int_register(exec_fn *t);
 void exec_ctrl_register(exec_fn *t);
 void exec_system_register(exec_fn *t);
@@ -120,6 +123,57 @@ static inline uint64_t insn_linear(struct x86_cpu *cpu, const struct x86_insn *i
 				   int access)
 {
 	return seg_linear(cpu, i->seg, insn_ea(cpu, i), size, access);
+}
+
+/*
+ * insn_linear for an instruction decoded in 64-bit mode. Blocks are keyed
+ * by decode mode and every mode change ends a block, so such an
+ * instruction only ever runs with cpu->mode == 64: the specialised
+ * handlers use this and skip the mode test.
+ */
+static inline uint64_t insn_linear64(struct x86_cpu *cpu, const struct x86_insn *i,
+				     unsigned size)
+{
+	uint64_t la = insn_ea(cpu, i);
+	if (i->seg >= SEG_FS)
+		la += cpu->seg[i->seg].base;
+	const uint64_t half = 1ULL << 47;
+	if (mmu_likely((((la + half) | (la + size - 1 + half)) >> 48) == 0))
+		return la;
+	seg_raise_noncanonical(cpu, i->seg);
+}
+
+/*
+ * Host pointer for a read-modify-write of size bytes at la when the TLB
+ * has a writable entry (which implies readable, and never exists for a
+ * code page), else NULL: one lookup instead of a probe, a load and a store.
+ */
+static inline void *mem_host_rw(struct x86_cpu *cpu, uint64_t la, unsigned size)
+{
+	const struct tlb_entry *e = &cpu->tlb[mmu_user(cpu)][tlb_index(la)];
+	if (mmu_likely(e->tag_write == tlb_tag_for(la, size)))
+		return (void *)(uintptr_t)(la + e->addend);
+	return NULL;
+}
+
+static inline uint64_t host_load(const void *p, unsigned size)
+{
+	switch (size) {
+	case 1: return *(const uint8_t *)p;
+	case 2: { uint16_t v; memcpy(&v, p, 2); return v; }
+	case 4: { uint32_t v; memcpy(&v, p, 4); return v; }
+	default: { uint64_t v; memcpy(&v, p, 8); return v; }
+	}
+}
+
+static inline void host_store(void *p, unsigned size, uint64_t v)
+{
+	switch (size) {
+	case 1: *(uint8_t *)p = (uint8_t)v; break;
+	case 2: { uint16_t x = (uint16_t)v; memcpy(p, &x, 2); break; }
+	case 4: { uint32_t x = (uint32_t)v; memcpy(p, &x, 4); break; }
+	default: memcpy(p, &v, 8); break;
+	}
 }
 
 static inline uint64_t mem_load(struct x86_cpu *cpu, uint64_t la, unsigned size)
@@ -249,6 +303,15 @@ static inline void cc_set(struct x86_cpu *cpu, enum cc_op op, unsigned size, uin
 	cpu->cc.size = (uint8_t)size;
 	cpu->cc.src1 = src1;
 	cpu->cc.src2 = src2;
+	cpu->cc.res = res;
+}
+
+/* A logic result: its flags depend on the result alone (flags.c), so the
+ * operands are not recorded. */
+static inline void cc_set_logic(struct x86_cpu *cpu, unsigned size, uint64_t res)
+{
+	cpu->cc.op = CC_LOGIC;
+	cpu->cc.size = (uint8_t)size;
 	cpu->cc.res = res;
 }
 

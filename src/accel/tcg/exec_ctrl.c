@@ -30,6 +30,42 @@ static void exec_jcc(struct x86_cpu *cpu, const struct x86_insn *i)
 		cpu->rip = near_target(cpu, cpu->rip + i->imm, i->opsize);
 }
 
+/*
+ * Jcc in 64-bit code, one handler per condition (exec_ctrl_specialize):
+ * the condition folds into cc_cond_fixed's fast paths, and 64-bit mode
+ * needs only the canonical check.
+ */
+EXEC_INLINE void jcc_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned cc)
+{
+	if (cc_cond_fixed(cpu, cc)) {
+		uint64_t t = cpu->rip + i->imm;
+		if (!mmu_canonical(t))
+			cpu_raise(cpu, EXC_GP, 0);
+		cpu->rip = t;
+	}
+}
+
+#define JCC_VARIANT(cc) 	static void exec_jcc_##cc(struct x86_cpu *cpu, const struct x86_insn *i) { jcc_fixed(cpu, i, cc); }
+JCC_VARIANT(0) JCC_VARIANT(1) JCC_VARIANT(2) JCC_VARIANT(3)
+JCC_VARIANT(4) JCC_VARIANT(5) JCC_VARIANT(6) JCC_VARIANT(7)
+JCC_VARIANT(8) JCC_VARIANT(9) JCC_VARIANT(10) JCC_VARIANT(11)
+JCC_VARIANT(12) JCC_VARIANT(13) JCC_VARIANT(14) JCC_VARIANT(15)
+
+static const exec_fn jcc_variants[16] = {
+	exec_jcc_0, exec_jcc_1, exec_jcc_2, exec_jcc_3, exec_jcc_4, exec_jcc_5,
+	exec_jcc_6, exec_jcc_7, exec_jcc_8, exec_jcc_9, exec_jcc_10, exec_jcc_11,
+	exec_jcc_12, exec_jcc_13, exec_jcc_14, exec_jcc_15,
+};
+
+exec_fn exec_ctrl_specialize(const struct x86_insn *i)
+{
+	if (i->mode != X86_MODE_64)
+		return NULL;
+	if (i->op == OP_JCC)
+		return jcc_variants[i->cc & 15];
+	return NULL;
+}
+
 /* Forms Jb/Jz (relative) and Ev (absolute, from a register or memory). */
 static inline uint64_t branch_dest(struct x86_cpu *cpu, const struct x86_insn *i)
 {

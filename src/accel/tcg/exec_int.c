@@ -132,6 +132,133 @@ static void exec_xor(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu
 static void exec_cmp(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_CMP); }
 static void exec_test(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cpu, i, ALU_TEST); }
 
+/*
+ * The ALU group in 64-bit code with kind, form, size and register/memory
+ * fixed at block-build time (exec_int_specialize): the generic alu_op
+ * spends more on working out its operands than on the operation. Only
+ * unlocked 32/64-bit forms are covered (no byte-register aliasing, no
+ * LOCK), and 64-bit mode means the segment step is just the FS/GS base and
+ * the canonical check. ADC/SBB stay generic: they are rare.
+ */
+enum alu_form { AF_EG_REG, AF_EG_MEM, AF_GE_REG, AF_GE_MEM, AF_EI_REG, AF_EI_MEM, AF_AI };
+
+EXEC_INLINE void alu_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned k,
+			   unsigned size, unsigned form)
+{
+	const uint64_t m = exec_mask(size);
+	const bool writes = k != ALU_CMP && k != ALU_TEST;
+	uint64_t a, b, r;
+	unsigned dr;
+	switch (form) {
+	case AF_EG_REG: case AF_GE_REG: case AF_EI_REG: case AF_AI:
+		dr = form == AF_EG_REG || form == AF_EI_REG ? i->rm : form == AF_GE_REG ? i->reg : R_RAX;
+		a = cpu->gpr[dr] & m;
+		b = form == AF_EG_REG ? cpu->gpr[i->reg] : form == AF_GE_REG ? cpu->gpr[i->rm] : i->imm;
+		b &= m;
+		r = alu_calc(k, a, b, false) & m;
+		if (writes)
+			reg_write_sized(cpu, dr, size, r);
+		break;
+	case AF_GE_MEM:
+		a = cpu->gpr[i->reg] & m;
+		b = mem_load(cpu, insn_linear64(cpu, i, size), size);
+		r = alu_calc(k, a, b, false) & m;
+		if (writes)
+			reg_write_sized(cpu, i->reg, size, r);
+		break;
+	default: { /* AF_EG_MEM, AF_EI_MEM */
+		uint64_t la = insn_linear64(cpu, i, size);
+		b = (form == AF_EG_MEM ? cpu->gpr[i->reg] : i->imm) & m;
+		if (!writes) {
+			a = mem_load(cpu, la, size);
+			r = alu_calc(k, a, b, false) & m;
+			break;
+		}
+		void *host = mem_host_rw(cpu, la, size);
+		if (mmu_likely(host != NULL)) {
+			a = host_load(host, size);
+			r = alu_calc(k, a, b, false) & m;
+			host_store(host, size, r);
+		} else {
+			a = mem_load_rmw(cpu, la, size);
+			r = alu_calc(k, a, b, false) & m;
+			mem_store(cpu, la, size, r);
+		}
+		break;
+	}
+	}
+	if (k == ALU_ADD)
+		cc_set(cpu, CC_ADD, size, a, b, r);
+	else if (k == ALU_SUB || k == ALU_CMP)
+		cc_set(cpu, CC_SUB, size, a, b, r);
+	else
+		cc_set_logic(cpu, size, r);
+}
+
+#define ALU_VARIANT(name, k, size, form) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { alu_fixed(cpu, i, k, size, form); }
+#define ALU_VARIANTS(kname, k)                                              \
+	ALU_VARIANT(exec_##kname##_eg_reg_4, k, 4, AF_EG_REG)               \
+	ALU_VARIANT(exec_##kname##_eg_reg_8, k, 8, AF_EG_REG)               \
+	ALU_VARIANT(exec_##kname##_eg_mem_4, k, 4, AF_EG_MEM)               \
+	ALU_VARIANT(exec_##kname##_eg_mem_8, k, 8, AF_EG_MEM)               \
+	ALU_VARIANT(exec_##kname##_ge_reg_4, k, 4, AF_GE_REG)               \
+	ALU_VARIANT(exec_##kname##_ge_reg_8, k, 8, AF_GE_REG)               \
+	ALU_VARIANT(exec_##kname##_ge_mem_4, k, 4, AF_GE_MEM)               \
+	ALU_VARIANT(exec_##kname##_ge_mem_8, k, 8, AF_GE_MEM)               \
+	ALU_VARIANT(exec_##kname##_ei_reg_4, k, 4, AF_EI_REG)               \
+	ALU_VARIANT(exec_##kname##_ei_reg_8, k, 8, AF_EI_REG)               \
+	ALU_VARIANT(exec_##kname##_ei_mem_4, k, 4, AF_EI_MEM)               \
+	ALU_VARIANT(exec_##kname##_ei_mem_8, k, 8, AF_EI_MEM)               \
+	ALU_VARIANT(exec_##kname##_ai_4, k, 4, AF_AI)                       \
+	ALU_VARIANT(exec_##kname##_ai_8, k, 8, AF_AI)                       \
+	static const exec_fn alu_variants_##kname[7][2] = {                 \
+		[AF_EG_REG] = { exec_##kname##_eg_reg_4, exec_##kname##_eg_reg_8 }, \
+		[AF_EG_MEM] = { exec_##kname##_eg_mem_4, exec_##kname##_eg_mem_8 }, \
+		[AF_GE_REG] = { exec_##kname##_ge_reg_4, exec_##kname##_ge_reg_8 }, \
+		[AF_GE_MEM] = { exec_##kname##_ge_mem_4, exec_##kname##_ge_mem_8 }, \
+		[AF_EI_REG] = { exec_##kname##_ei_reg_4, exec_##kname##_ei_reg_8 }, \
+		[AF_EI_MEM] = { exec_##kname##_ei_mem_4, exec_##kname##_ei_mem_8 }, \
+		[AF_AI] = { exec_##kname##_ai_4, exec_##kname##_ai_8 },         \
+	};
+ALU_VARIANTS(add, ALU_ADD)
+ALU_VARIANTS(or, ALU_OR)
+ALU_VARIANTS(and, ALU_AND)
+ALU_VARIANTS(sub, ALU_SUB)
+ALU_VARIANTS(xor, ALU_XOR)
+ALU_VARIANTS(cmp, ALU_CMP)
+ALU_VARIANTS(test, ALU_TEST)
+
+exec_fn exec_int_specialize(const struct x86_insn *i)
+{
+	if (i->mode != X86_MODE_64 || (i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i))
+		return NULL;
+	const exec_fn(*v)[2];
+	switch (i->op) {
+	case OP_ADD: v = alu_variants_add; break;
+	case OP_OR: v = alu_variants_or; break;
+	case OP_AND: v = alu_variants_and; break;
+	case OP_SUB: v = alu_variants_sub; break;
+	case OP_XOR: v = alu_variants_xor; break;
+	case OP_CMP: v = alu_variants_cmp; break;
+	case OP_TEST: v = alu_variants_test; break;
+	default: return NULL;
+	}
+	unsigned d = i->opnd[0], s = i->opnd[1], form;
+	bool mem = x86_insn_is_mem(i);
+	if (d == X86_O_Ev && s == X86_O_Gv)
+		form = mem ? AF_EG_MEM : AF_EG_REG;
+	else if (d == X86_O_Gv && s == X86_O_Ev)
+		form = mem ? AF_GE_MEM : AF_GE_REG;
+	else if (d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs))
+		form = mem ? AF_EI_MEM : AF_EI_REG;
+	else if (d == X86_O_rAX && s == X86_O_Iz)
+		form = AF_AI;
+	else
+		return NULL;
+	return v[form][i->opsize == 8];
+}
+
 /* ---- INC DEC NOT NEG -------------------------------------------------------- */
 
 /* INC/DEC keep CF: the lazy record carries the old one in cc.flags. */

@@ -70,6 +70,52 @@ EXEC_INLINE void cc_set_eager(struct x86_cpu *cpu, uint64_t flags)
 	cpu->cc.flags = flags & F_ARITH;
 }
 
+/*
+ * cpu_cond for a condition fixed at build time: the answers that come
+ * straight from a SUB/CMP or logic record (the usual producers before a
+ * Jcc) inline, the rest from flags.c. Operands shifted to the top of the
+ * register compare like the operand-size values, signed or unsigned,
+ * without masking or sign-extending them.
+ */
+EXEC_INLINE bool cc_cond_fixed(struct x86_cpu *cpu, unsigned cc)
+{
+	const struct cc_state *s = &cpu->cc;
+	const unsigned op = s->op, sh = 64 - s->size * 8;
+	const uint64_t r = s->res << sh;
+	bool v;
+	if (op == CC_EAGER || ((cc >> 1) == 5))
+		return cpu_cond(cpu, cc);
+	switch (cc >> 1) {
+	case 2: /* E: every lazy record derives ZF from its result */
+		v = r == 0;
+		break;
+	case 4: /* S: and SF */
+		v = (int64_t)r < 0;
+		break;
+	default:
+		if (op == CC_SUB) {
+			uint64_t a = s->src1 << sh, b = s->src2 << sh;
+			switch (cc >> 1) {
+			case 0: v = (int64_t)((a ^ b) & (a ^ r)) < 0; break;
+			case 1: v = a < b; break;
+			case 3: v = a <= b; break;
+			case 6: v = (int64_t)a < (int64_t)b; break;
+			default: v = (int64_t)a <= (int64_t)b; break;
+			}
+		} else if (op == CC_LOGIC) {
+			switch (cc >> 1) {
+			case 0: case 1: v = false; break;
+			case 3: v = r == 0; break;
+			case 6: v = (int64_t)r < 0; break;
+			default: v = r == 0 || (int64_t)r < 0; break;
+			}
+		} else {
+			return cpu_cond(cpu, cc);
+		}
+	}
+	return (cc & 1) ? !v : v;
+}
+
 /* An E operand being read-modified-written: a register or a linear address. */
 struct eloc {
 	uint64_t la;
