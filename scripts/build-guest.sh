@@ -34,6 +34,10 @@ MODULES=(
     failover net_failover virtio_net
     virtio_console
     rng_core virtio_rng
+    # ext4 for the virtio-blk tests (tests/guest/test_virtio.py); its crc32c
+    # checksums come through the crypto API, which would otherwise ask
+    # modprobe for a module this initramfs has no alias for.
+    crc32c_generic ext4
 )
 
 exec 3>&1  # log output, also from inside $(...)
@@ -377,6 +381,35 @@ export HOME=/root
 export PS1='~ # '
 EOF
 
+# udhcpc runs this script on lease events (busybox looks for it at
+# /etc/udhcpc/default.script; Debian's documented path is linked to it), so
+# `udhcpc -i eth0 -n -q` leaves the interface configured: address, default
+# route and resolver from the lease.
+mkdir -p "$R/etc/udhcpc" "$R/usr/share/udhcpc"
+cat >"$R/etc/udhcpc/default.script" <<'SCRIPT'
+#!/bin/sh
+case "$1" in
+deconfig)
+    ip -4 addr flush dev "$interface"
+    ip link set "$interface" up
+    ;;
+bound | renew)
+    ip -4 addr flush dev "$interface"
+    ip addr add "$ip/${mask:-24}" ${broadcast:+broadcast "$broadcast"} dev "$interface"
+    for r in $router; do
+        ip route replace default via "$r" dev "$interface"
+        break
+    done
+    : >/etc/resolv.conf
+    for d in $dns; do echo "nameserver $d" >>/etc/resolv.conf; done
+    echo "udhcpc: $interface $ip/${mask:-24} router ${router:-none}"
+    ;;
+esac
+exit 0
+SCRIPT
+chmod 0755 "$R/etc/udhcpc/default.script"
+ln -s /etc/udhcpc/default.script "$R/usr/share/udhcpc/default.script"
+
 # /init
 {
     cat <<EOF
@@ -415,6 +448,24 @@ case " $(cat /proc/cmdline) " in
 esac
 
 cd "$HOME"
+# kemu.hvc: a second shell on the virtio console (hvc0), in the background,
+# while the serial console keeps its own. Not through cttyhack: it picks
+# "the console" from /sys/class/tty/console/active (ttyS0 here), not from
+# stdin. A session leader without a controlling tty that opens hvc0 gets it
+# as its controlling tty, which job control and Ctrl-C need.
+case " $(cat /proc/cmdline) " in
+*" kemu.hvc "*)
+    (
+        # The port appears once virtio_console has probed the device.
+        i=0
+        while [ ! -c /dev/hvc0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+        while :; do
+            setsid sh -c 'exec <>/dev/hvc0 >&0 2>&0; echo "kemu-guest: hvc0 shell"; exec sh -l'
+            sleep 1  # no busy loop if hvc0 is missing or broken
+        done
+    ) &
+    ;;
+esac
 while :; do
     setsid cttyhack sh -l
 done
