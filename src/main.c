@@ -5,6 +5,7 @@
  * This is the only place that decides to exit.
  */
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,6 +22,7 @@
 struct signal_watch {
 	int fd;
 	struct vm *vm;
+	bool *terminated; /* outlives the machine: a signal that races a reset still ends kemu */
 };
 
 static void on_signal(void *opaque, uint32_t events)
@@ -30,6 +32,7 @@ static void on_signal(void *opaque, uint32_t events)
 	(void)events;
 	if (read(w->fd, &si, sizeof(si)) == sizeof(si)) {
 		log_info("terminating on signal %u", si.ssi_signo);
+		*w->terminated = true;
 		vm_request_shutdown(w->vm, 0);
 	}
 }
@@ -39,8 +42,12 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct error e = { "" };
 	int r = config_parse(&cfg, argc, argv, &e);
-	if (r == CONFIG_EXIT)
-		return 0;
+	if (r == CONFIG_EXIT || r < 0) {
+		if (r < 0)
+			log_error("%s", e.msg);
+		config_free(&cfg);
+		return r < 0 ? 1 : 0;
+	}
 	if (r == CONFIG_ACCEL_HELP) {
 		printf("Accelerators supported in this kemu binary:\n");
 		for (enum accel_kind k = ACCEL_KVM; k <= ACCEL_TCG; k++)
@@ -48,14 +55,10 @@ int main(int argc, char **argv)
 				printf("%s\n", accel_lookup(k)->name);
 		return 0;
 	}
-	if (r < 0) {
-		log_error("%s", e.msg);
-		return 1;
-	}
-
 	const struct accel_ops *accel = accel_select(&cfg, &e);
 	if (!accel) {
 		log_error("%s", e.msg);
+		config_free(&cfg);
 		return 1;
 	}
 
@@ -71,10 +74,14 @@ int main(int argc, char **argv)
 	struct chardev serial;
 	if (chardev_open(&serial, cfg.serial, cfg.serial_path, &e)) {
 		log_error("-serial: %s", e.msg);
+		if (sfd >= 0)
+			close(sfd);
+		config_free(&cfg);
 		return 1;
 	}
 
 	int status;
+	bool terminated = false;
 	for (;;) {
 		struct vm vm;
 		struct board *board;
@@ -84,17 +91,22 @@ int main(int argc, char **argv)
 			status = 1;
 			break;
 		}
-		struct signal_watch watch = { sfd, &vm };
+		struct signal_watch watch = { sfd, &vm, &terminated };
 		if (sfd >= 0)
 			event_add_fd(&vm.loop, sfd, EPOLLIN, on_signal, &watch);
 		enum vm_stop why = vm_run(&vm);
 		status = why == VM_STOP_SHUTDOWN ? vm.exit_status : why == VM_STOP_RESET ? 0 : 1;
 		board_destroy(board);
-		if (why != VM_STOP_RESET || cfg.no_reboot)
+		if (terminated && why == VM_STOP_RESET)
+			status = 0; /* the reset won the race with SIGTERM/SIGINT */
+		if (why != VM_STOP_RESET || cfg.no_reboot || terminated)
 			break;
 		log_debug("guest reset: rebuilding the machine");
 	}
 	chardev_close(&serial);
 	chardev_restore_terminal();
+	if (sfd >= 0)
+		close(sfd);
+	config_free(&cfg);
 	return status;
 }

@@ -136,6 +136,9 @@ void chardev_accept_input(struct chardev *c)
 int chardev_start(struct chardev *c, struct event_loop *loop)
 {
 	c->loop = loop;
+	/* The serial chardev outlives the machine it was paused on. */
+	c->paused = false;
+	c->escape = false;
 	if (c->in_fd < 0)
 		return 0;
 	int r = event_add_fd(loop, c->in_fd, EPOLLIN, chardev_on_readable, c);
@@ -148,17 +151,18 @@ static void chardev_on_readable(void *opaque, uint32_t events)
 	struct chardev *c = opaque;
 	(void)events;
 	uint8_t buf[sizeof(c->pending)];
-	ssize_t n = read(c->in_fd, buf, sizeof(buf));
-	if (n == 0) {
-		/* End of input (stdin closed): stop watching it. */
-		event_del_fd(c->loop, c->in_fd);
-		return;
-	}
-	if (n < 0)
-		return;
 	bool quit = false;
 	if (c->lock)
 		pthread_mutex_lock(c->lock);
+	/* A vCPU may have paused input after epoll reported it: leave it in
+	 * the kernel. Read no more than the backlog has room for. */
+	ssize_t n = 0;
+	if (!c->paused && c->npending < sizeof(c->pending))
+		n = read(c->in_fd, buf, sizeof(c->pending) - c->npending);
+	if (n == 0 && !c->paused && c->npending < sizeof(c->pending)) {
+		/* End of input (stdin closed): stop watching it. */
+		event_del_fd(c->loop, c->in_fd);
+	}
 	for (ssize_t i = 0; i < n; i++) {
 		uint8_t ch = buf[i];
 		if (c->mux_escapes) {
@@ -179,7 +183,8 @@ static void chardev_on_readable(void *opaque, uint32_t events)
 		if (c->receive && c->npending < sizeof(c->pending))
 			c->pending[c->npending++] = ch;
 	}
-	chardev_accept_input(c);
+	if (n > 0)
+		chardev_accept_input(c);
 	if (c->lock)
 		pthread_mutex_unlock(c->lock);
 	if (quit && c->quit)
