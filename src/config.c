@@ -9,6 +9,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -378,6 +379,18 @@ static int config_resolve(struct config *cfg, struct error *e)
 				return error_set(e, -EINVAL, "-device: no chardev with id '%s'", d->ref);
 			if (cfg->chardev[found].used)
 				return error_set(e, -EINVAL, "-device: chardev '%s' is already in use", d->ref);
+			/* One reader of the terminal: two would share (and fight over) stdin. */
+			if (cfg->chardev[found].kind == CHARDEV_STDIO) {
+				if (cfg->serial == CHARDEV_STDIO)
+					return error_set(e, -EINVAL,
+							 "-chardev %s: stdio is already the serial port "
+							 "(add -serial none)", d->ref);
+				for (int k = 0; k < cfg->nchardev; k++)
+					if (cfg->chardev[k].used && cfg->chardev[k].kind == CHARDEV_STDIO)
+						return error_set(e, -EINVAL,
+								 "-chardev %s: stdio is already used by "
+								 "chardev '%s'", d->ref, cfg->chardev[k].id);
+			}
 			cfg->chardev[found].used = true;
 			d->console.chardev = found;
 			break;
@@ -445,6 +458,19 @@ static int check_file(const char *opt, const char *path, struct error *e)
 	if (access(path, R_OK) < 0)
 		return error_set(e, -errno, "%s: cannot open '%s': %s", opt, path, strerror(errno));
 	return 0;
+}
+
+void config_free(struct config *cfg)
+{
+	/* Every slot: a failed parse may leave a copy past ndrive/nchardev. */
+	for (int i = 0; i < CONFIG_MAX_DRIVES; i++) {
+		free((char *)cfg->drive[i].path);
+		cfg->drive[i].path = NULL;
+	}
+	for (int i = 0; i < CONFIG_MAX_CHARDEVS; i++) {
+		free((char *)cfg->chardev[i].path);
+		cfg->chardev[i].path = NULL;
+	}
 }
 
 int config_parse(struct config *cfg, int argc, char **argv, struct error *e)

@@ -126,9 +126,11 @@ enum config_result {
 
 /*
  * Fills cfg from argv. Returns CONFIG_OK, CONFIG_EXIT, or a negative errno
- * with a one-line message in e. Strings point into argv.
+ * with a one-line message in e. Strings point into argv, except the
+ * drive and chardev paths, which config_free() releases.
  */
 int config_parse(struct config *cfg, int argc, char **argv, struct error *e);
+void config_free(struct config *cfg);
 void config_usage(void);
 
 #endif

@@ -112,12 +112,21 @@ int main(void)
 	CHECK_EQ(c.netdev[0].kind, NETDEV_TAP);
 	CHECK_STR(c.netdev[0].ifname, "tap0");
 	CHECK_EQ(c.device[0].transport, VIRTIO_TRANSPORT_MMIO);
-	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-rng-pci", "-device",
-		    "virtio-serial-pci", "-chardev", "stdio,id=c0", "-device", "virtconsole,chardev=c0")
-	      == CONFIG_OK);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-serial", "none", "-device", "virtio-rng-pci",
+		    "-device", "virtio-serial-pci", "-chardev", "stdio,id=c0", "-device",
+		    "virtconsole,chardev=c0") == CONFIG_OK);
 	CHECK_EQ(c.ndevice, 3);
 	CHECK_EQ(c.device[2].kind, DEVICE_VIRTCONSOLE);
 	CHECK_EQ(c.device[2].console.chardev, 0);
+	/* The terminal has one reader: the serial port, or one virtconsole. */
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-device", "virtio-serial-pci", "-chardev",
+		    "stdio,id=c0", "-device", "virtconsole,chardev=c0") < 0);
+	CHECK(strstr(e.msg, "c0") != NULL);
+	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-serial", "none", "-device", "virtio-serial-pci",
+		    "-chardev", "stdio,id=c0", "-chardev", "stdio,id=c1", "-device",
+		    "virtconsole,chardev=c0", "-device", "virtconsole,chardev=c1") < 0);
+	CHECK(strstr(e.msg, "c1") != NULL);
+	config_free(&c);
 	/* ... and their errors, each naming the input. */
 	CHECK(PARSE(&c, &e, "-kernel", (char *)k, "-drive", "file=/nonexistent/disk.img") < 0);
 	CHECK(strstr(e.msg, "/nonexistent/disk.img") != NULL);
