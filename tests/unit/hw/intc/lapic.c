@@ -10,6 +10,7 @@
 
 #include "core/vm.h"
 #include "hw/intc/irqchip.h"
+#include "hw/hwtest.h"
 #include "test.h"
 
 static struct vm vm;
@@ -38,18 +39,12 @@ static struct irqchip *chip;
 /* Accesses run as if on vCPU cpu, which is how the window picks its APIC. */
 static uint32_t rd(int cpu, unsigned reg)
 {
-	uint32_t v = 0;
-	current_vcpu = &vm.vcpus[cpu];
-	CHECK(bus_read(&vm.mmio, LAPIC_BASE + reg, &v, 4));
-	current_vcpu = NULL;
-	return v;
+	return hwtest_lapic_read(&vm, LAPIC_BASE, cpu, reg);
 }
 
 static void wr(int cpu, unsigned reg, uint32_t v)
 {
-	current_vcpu = &vm.vcpus[cpu];
-	CHECK(bus_write(&vm.mmio, LAPIC_BASE + reg, &v, 4));
-	current_vcpu = NULL;
+	hwtest_lapic_write(&vm, LAPIC_BASE, cpu, reg, v);
 }
 
 static bool vec_bit(int cpu, unsigned base, unsigned vector)
@@ -312,7 +307,7 @@ static void test_timer(void)
 
 static void outb(uint16_t port, uint8_t v)
 {
-	CHECK(bus_write(&vm.pio, port, &v, 1));
+	hwtest_outb(&vm.pio, port, v);
 }
 
 static void test_extint(void)

@@ -6,6 +6,7 @@
  */
 #include "core/vm.h"
 #include "hw/intc/irqchip.h"
+#include "hw/hwtest.h"
 #include "test.h"
 
 static struct vm vm;
@@ -20,18 +21,12 @@ static struct irqchip *chip;
 
 static uint32_t rd(int cpu, unsigned reg)
 {
-	uint32_t v = 0;
-	current_vcpu = &vm.vcpus[cpu];
-	CHECK(bus_read(&vm.mmio, LAPIC_BASE + reg, &v, 4));
-	current_vcpu = NULL;
-	return v;
+	return hwtest_lapic_read(&vm, LAPIC_BASE, cpu, reg);
 }
 
 static void wr(int cpu, unsigned reg, uint32_t v)
 {
-	current_vcpu = &vm.vcpus[cpu];
-	CHECK(bus_write(&vm.mmio, LAPIC_BASE + reg, &v, 4));
-	current_vcpu = NULL;
+	hwtest_lapic_write(&vm, LAPIC_BASE, cpu, reg, v);
 }
 
 static bool irr(int cpu, unsigned vector)

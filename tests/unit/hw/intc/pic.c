@@ -5,6 +5,7 @@
  */
 #include "core/vm.h"
 #include "hw/intc/pic.h"
+#include "hw/hwtest.h"
 #include "test.h"
 
 static struct vm vm;
@@ -20,14 +21,12 @@ static void intr(void *opaque, bool level)
 
 static void outb(uint16_t port, uint8_t v)
 {
-	CHECK(bus_write(&vm.pio, port, &v, 1));
+	hwtest_outb(&vm.pio, port, v);
 }
 
 static uint8_t inb(uint16_t port)
 {
-	uint8_t v = 0;
-	CHECK(bus_read(&vm.pio, port, &v, 1));
-	return v;
+	return hwtest_inb(&vm.pio, port);
 }
 
 /* What Linux's init_8259A does: vectors 0x20 and 0x28, all masked. */

@@ -7,6 +7,7 @@
  */
 #include "core/vm.h"
 #include "hw/isa/i8042.h"
+#include "hw/hwtest.h"
 #include "test.h"
 
 static struct vm vm;
@@ -26,14 +27,12 @@ static void fake_irq_set(void *opaque, unsigned gsi, bool l)
 
 static void outb(uint16_t port, uint8_t v)
 {
-	CHECK(bus_write(&vm.pio, port, &v, 1));
+	hwtest_outb(&vm.pio, port, v);
 }
 
 static uint8_t inb(uint16_t port)
 {
-	uint8_t v = 0;
-	CHECK(bus_read(&vm.pio, port, &v, 1));
-	return v;
+	return hwtest_inb(&vm.pio, port);
 }
 
 static struct i8042 *setup(void)

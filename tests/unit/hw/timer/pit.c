@@ -8,6 +8,7 @@
 
 #include "core/vm.h"
 #include "hw/timer/pit.h"
+#include "hw/hwtest.h"
 #include "test.h"
 
 static struct vm vm;
@@ -25,14 +26,12 @@ static void fake_irq(void *opaque, unsigned gsi, bool level)
 
 static void outb(uint16_t port, uint8_t v)
 {
-	CHECK(bus_write(&vm.pio, port, &v, 1));
+	hwtest_outb(&vm.pio, port, v);
 }
 
 static uint8_t inb(uint16_t port)
 {
-	uint8_t v = 0;
-	CHECK(bus_read(&vm.pio, port, &v, 1));
-	return v;
+	return hwtest_inb(&vm.pio, port);
 }
 
 static void sleep_us(long us)
