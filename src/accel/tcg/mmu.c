@@ -171,6 +171,15 @@ static void walk_perm(struct walk_state *ws, uint64_t e)
 #define WALK_NOT_PRESENT (1u << 31)
 #define WALK_RSVD ((1u << 31) | PF_P | PF_RSVD)
 
+/* A 64-bit-format leaf (4-level or PAE) mapping 1 << shift bytes. */
+static uint32_t walk_leaf64(struct walk_state *ws, uint64_t e, unsigned shift, uint64_t la)
+{
+	ws->size = 1ULL << shift;
+	ws->leaf = e;
+	ws->pa = (e & PTE_ADDR & ~(ws->size - 1)) | (la & (ws->size - 1));
+	return 0;
+}
+
 static uint32_t walk_long(struct x86_cpu *cpu, uint64_t la, struct walk_state *ws)
 {
 	uint64_t rsvd_all = RSVD_LONG | ((cpu->efer & X86_EFER_NXE) ? 0 : PTE_NX);
@@ -192,12 +201,8 @@ static uint32_t walk_long(struct x86_cpu *cpu, uint64_t la, struct walk_state *w
 			return WALK_RSVD;
 		walk_record(ws, h, e, 8, true);
 		walk_perm(ws, e);
-		if (leaf) {
-			ws->size = 1ULL << shift;
-			ws->leaf = e;
-			ws->pa = (e & PTE_ADDR & ~(ws->size - 1)) | (la & (ws->size - 1));
-			return 0;
-		}
+		if (leaf)
+			return walk_leaf64(ws, e, shift, la);
 		table = e & PTE_ADDR;
 	}
 }
@@ -222,12 +227,8 @@ static uint32_t walk_pae(struct x86_cpu *cpu, uint64_t la, struct walk_state *ws
 			return WALK_RSVD;
 		walk_record(ws, h, e, 8, true);
 		walk_perm(ws, e);
-		if (leaf) {
-			ws->size = 1ULL << shift;
-			ws->leaf = e;
-			ws->pa = (e & PTE_ADDR & ~(ws->size - 1)) | (la & (ws->size - 1));
-			return 0;
-		}
+		if (leaf)
+			return walk_leaf64(ws, e, shift, la);
 		table = e & PTE_ADDR;
 	}
 }
