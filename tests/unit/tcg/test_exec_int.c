@@ -20,6 +20,7 @@
 #include "accel/tcg/exec.h"
 #include "core/mem.h"
 #include "core/vm.h"
+#include "tcgtest.h"
 #include "test.h"
 
 #include <cpuid.h>
@@ -83,17 +84,7 @@ static void reset_flat32(void)
 /* Runs the code until it falls off its end; returns -1, or the vector raised. */
 static int run(const uint8_t *start, const uint8_t *end)
 {
-	size_t len = (size_t)(end - start);
-	memcpy(gmem(CODE), start, len);
-	cpu->rip = CODE;
-	cpu->exc_vector = -1;
-	if (setjmp(cpu->exc_jmp)) {
-		cpu->rip = cpu->insn_rip;
-		return cpu->exc_vector;
-	}
-	for (int n = 0; cpu->rip != CODE + len && n < 1000000; n++)
-		cpu_step(cpu);
-	return -1;
+	return tcgtest_run(cpu, gmem(CODE), CODE, start, end, 1000000);
 }
 
 #define RUN(name) run(name##_start, name##_end)
@@ -102,10 +93,7 @@ static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return tcgtest_rnd(&rng_state);
 }
 
 /* Operands with the edge cases over-represented. */

@@ -18,6 +18,7 @@
 #include "accel/tcg/fpu.h"
 #include "core/mem.h"
 #include "core/vm.h"
+#include "tcgtest.h"
 #include "test.h"
 
 #include <setjmp.h>
@@ -68,17 +69,7 @@ static void reset_long64(void)
 /* Runs the code until it falls off its end; returns -1, or the vector raised. */
 static int run_code(const uint8_t *start, const uint8_t *end)
 {
-	size_t len = (size_t)(end - start);
-	memcpy(gmem(CODE), start, len);
-	cpu->rip = CODE;
-	cpu->exc_vector = -1;
-	if (setjmp(cpu->exc_jmp)) {
-		cpu->rip = cpu->insn_rip;
-		return cpu->exc_vector;
-	}
-	for (int n = 0; cpu->rip != CODE + len && n < 100000; n++)
-		cpu_step(cpu);
-	return -1;
+	return tcgtest_run(cpu, gmem(CODE), CODE, start, end, 100000);
 }
 
 #define RUN(name) run_code(name##_start, name##_end)
@@ -87,10 +78,7 @@ static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
 
 static uint64_t rnd(void)
 {
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return rng_state;
+	return tcgtest_rnd(&rng_state);
 }
 
 /* ---- random operands ------------------------------------------------------------- */
