@@ -189,7 +189,8 @@ static void test_device(void)
 	/* Periodic flag at 2 Hz, without PIE: no IRQF. */
 	cmos_write(0x0a, 0x2f);
 	usleep(600 * 1000);
-	CHECK_EQ(cmos_read(0x0c), 0x40);
+	/* UF may join PF if a second boundary passed: mask it. */
+	CHECK_EQ(cmos_read(0x0c) & 0xe0, 0x40);
 	CHECK_EQ(cmos_read(0x0c) & 0x80, 0x00);
 	/* Enabling PIE with the flag pending raises the line until C is read. */
 	usleep(600 * 1000);
@@ -268,7 +269,8 @@ static void test_interrupts(void)
 	/* Disabling PIE drops IRQF, and the line, even though PF stays set. */
 	cmos_write(0x0b, 0x02);
 	CHECK_EQ(irq_level, 0);
-	CHECK_EQ(cmos_read(0x0c), 0x40);
+	/* UF (0x10) may also be set if a second boundary passed: look at IRQF and PF only. */
+	CHECK_EQ(cmos_read(0x0c) & 0xc0, 0x40);
 
 	/* 8192 Hz coalesces: at most RTC_MAX_IRQ_HZ (4096) deliveries a second. */
 	cmos_write(0x0a, 0x23);
@@ -311,12 +313,12 @@ static void test_interrupts(void)
 	CHECK_EQ(irq_level, 0);
 	CHECK(wait_irq(700 * 1000000ULL));
 	dt = now_ns() - t0;
-	CHECK(dt >= 490 * 1000000ULL && dt < 650 * 1000000ULL);
+	CHECK(dt >= 490 * 1000000ULL && dt < 900 * 1000000ULL);
 	CHECK_EQ(cmos_read(0x0c), 0xc0);
 	CHECK_EQ(irq_level, 0);
-	CHECK(wait_irq(700 * 1000000ULL));
+	CHECK(wait_irq(900 * 1000000ULL));
 	dt = now_ns() - t0;
-	CHECK(dt >= 990 * 1000000ULL && dt < 1150 * 1000000ULL);
+	CHECK(dt >= 990 * 1000000ULL && dt < 1400 * 1000000ULL);
 	CHECK_EQ(cmos_read(0x0c), 0xf0);
 	CHECK_EQ(irq_level, 0);
 	CHECK_EQ(cmos_read(0x00), 0x01);
