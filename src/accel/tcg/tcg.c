@@ -100,6 +100,7 @@ static void tcg_vcpu_destroy(struct vcpu *v)
 			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->built : 0),
 			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->stale : 0),
 			 (unsigned long long)(t->cpu.tbc ? t->cpu.tbc->flushes : 0));
+	tcg_profile_stop(t->profile);
 	pthread_mutex_destroy(&t->lock);
 	pthread_cond_destroy(&t->wake);
 	tb_cache_destroy(t->cpu.tbc);
@@ -110,6 +111,8 @@ static void tcg_vcpu_destroy(struct vcpu *v)
 static void tcg_vcpu_run(struct vcpu *v)
 {
 	struct tcg_vcpu *t = v->accel;
+	if (!t->profile)
+		t->profile = tcg_profile_start(&t->cpu, v->index);
 	cpu_run(&t->cpu);
 }
 

@@ -16,6 +16,7 @@ struct tcg_vcpu {
 	struct x86_cpu cpu; /* first: tcg_vcpu_of() relies on it */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
+	struct tcg_profile *profile; /* KEMU_PROFILE sampler, or NULL */
 };
 
 static inline struct tcg_vcpu *tcg_vcpu_of(struct x86_cpu *cpu)
@@ -25,5 +26,10 @@ static inline struct tcg_vcpu *tcg_vcpu_of(struct x86_cpu *cpu)
 
 /* Sleeps until kicked, an event is posted, or the VM stops. */
 void tcg_vcpu_wait(struct x86_cpu *cpu);
+
+/* Guest-RIP sampling profiler (profile.c), when KEMU_PROFILE is set. */
+struct tcg_profile;
+struct tcg_profile *tcg_profile_start(struct x86_cpu *cpu, int index);
+void tcg_profile_stop(struct tcg_profile *p);
 
 #endif
