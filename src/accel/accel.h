@@ -53,6 +53,19 @@ struct accel_ops {
 	 * just serves the bus accesses).
 	 */
 	int (*ioeventfd)(struct vm *vm, bool mmio, uint64_t addr, unsigned len, int fd, bool assign);
+	/*
+	 * Optional MSI routes (all four or none; only with has_irqchip): a
+	 * message bound to a handle, delivered by the accelerator each time
+	 * the handle is raised, from any thread and without a trip through
+	 * send_msi (KVM: a GSI routing entry and an irqfd, raised by writing
+	 * the eventfd). msi_route_add returns the handle (>= 0) or a negative
+	 * errno; -ENOTSUP means "never here", and the caller keeps to
+	 * send_msi. Used through vm_msi_route_*() (core/vm.h).
+	 */
+	int (*msi_route_add)(struct vm *vm, uint64_t addr, uint32_t data);
+	int (*msi_route_update)(struct vm *vm, int route, uint64_t addr, uint32_t data);
+	void (*msi_route_raise)(struct vm *vm, int route);
+	void (*msi_route_remove)(struct vm *vm, int route);
 };
 
 extern const struct accel_ops accel_kvm;

@@ -80,6 +80,35 @@ void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data)
 		vm->accel->send_msi(vm, addr, data);
 }
 
+/* A board that takes MSIs itself (msi_sink) bypasses the accelerator's routes too. */
+static bool vm_has_msi_routes(const struct vm *vm)
+{
+	return !vm->msi_sink && vm->accel && vm->accel->msi_route_add;
+}
+
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data)
+{
+	return vm_has_msi_routes(vm) ? vm->accel->msi_route_add(vm, addr, data) : -ENOTSUP;
+}
+
+int vm_msi_route_update(struct vm *vm, int route, uint64_t addr, uint32_t data)
+{
+	return vm_has_msi_routes(vm) ? vm->accel->msi_route_update(vm, route, addr, data)
+				     : -ENOTSUP;
+}
+
+void vm_msi_route_raise(struct vm *vm, int route)
+{
+	if (vm_has_msi_routes(vm))
+		vm->accel->msi_route_raise(vm, route);
+}
+
+void vm_msi_route_remove(struct vm *vm, int route)
+{
+	if (vm_has_msi_routes(vm))
+		vm->accel->msi_route_remove(vm, route);
+}
+
 struct irq_line vm_irq_line(struct vm *vm, unsigned gsi)
 {
 	return (struct irq_line){ .set = vm_set_irq, .opaque = vm, .gsi = gsi };

@@ -128,6 +128,21 @@ static inline enum vm_stop vm_stopping(const struct vm *vm)
 /* Sends an MSI (address/data as the device's MSI-X table holds them). */
 void vm_send_msi(struct vm *vm, uint64_t addr, uint32_t data);
 
+/*
+ * MSI routes, where the accelerator has them (KVM: GSI routing and
+ * irqfds): a message set up once and then raised by handle, which is
+ * cheaper than vm_send_msi() and works from any thread. Masking is the
+ * caller's business: a raised route always delivers. vm_msi_route_add()
+ * returns the handle (>= 0) or a negative errno; -ENOTSUP when the
+ * accelerator has none or the board's user-space interrupt controllers
+ * take MSIs (msi_sink set), and the caller then uses vm_send_msi().
+ * update returns 0 or a negative errno (the route keeps its old message).
+ */
+int vm_msi_route_add(struct vm *vm, uint64_t addr, uint32_t data);
+int vm_msi_route_update(struct vm *vm, int route, uint64_t addr, uint32_t data);
+void vm_msi_route_raise(struct vm *vm, int route);
+void vm_msi_route_remove(struct vm *vm, int route);
+
 /* An interrupt line into whatever interrupt controller the accelerator has. */
 struct irq_line vm_irq_line(struct vm *vm, unsigned gsi);
 

@@ -66,6 +66,11 @@ CASES = [
     Case("reset-reboot", "reset", [], [r"reset: booting\n"], reboots=2),
     Case("shutdown", "shutdown", [], [r"shutdown: powering off\n"], status=0),
     Case("long64", "long64", [], [r"long64: #PF err=0x2 cr2=0x3ff010\n", r"long64: ok\n"]),
+    # MSI-X of a virtio device into the local APIC: under KVM through a GSI
+    # route and irqfd, on the software CPU through the user-space LAPIC.
+    Case("msix", "msix", ["-device", "virtio-rng-pci"],
+         [r"msix: vector 0x41 delivered, 16 bytes\n", r"msix: masked, pending\n",
+          r"msix: unmasked, delivered\n"]),
 ]
 
 

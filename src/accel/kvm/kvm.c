@@ -7,6 +7,8 @@
  * Interrupt controllers live in the kernel (KVM_CREATE_IRQCHIP: PIC, IOAPIC
  * and local APICs; KVM_CREATE_PIT2): devices drive GSIs through
  * KVM_IRQ_LINE, which reaches both the PIC and the IOAPIC as on a PC.
+ * PCI MSI-X vectors become GSI routes with irqfds (kvm_msi.c) where the
+ * kernel offers them, KVM_SIGNAL_MSI otherwise.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,6 +76,7 @@ static int kvm_vm_init(struct vm *vm, struct error *e)
 	if (!k)
 		return error_set(e, -ENOMEM, "out of memory");
 	k->vm_fd = -1;
+	kvm_msi_init(k);
 	vm->accel_state = k;
 	k->kvm_fd = kvm_open(e);
 	if (k->kvm_fd < 0)
@@ -102,6 +105,7 @@ static int kvm_vm_init(struct vm *vm, struct error *e)
 	}
 	if (ioctl(k->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
 		return error_set(e, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	kvm_msi_probe(k);
 	/* The PIT's speaker port (0x61) stays in the kernel too. */
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	if (ioctl(k->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
@@ -118,6 +122,7 @@ static void kvm_vm_destroy(struct vm *vm)
 		close(k->vm_fd);
 	if (k->kvm_fd >= 0)
 		close(k->kvm_fd);
+	kvm_msi_destroy(k);
 	free(k->cpuid);
 	free(k);
 	vm->accel_state = NULL;
@@ -176,4 +181,8 @@ const struct accel_ops accel_kvm = {
 	.set_irq = kvm_set_irq,
 	.send_msi = kvm_send_msi,
 	.ioeventfd = kvm_ioeventfd,
+	.msi_route_add = kvm_msi_route_add,
+	.msi_route_update = kvm_msi_route_update,
+	.msi_route_raise = kvm_msi_route_raise,
+	.msi_route_remove = kvm_msi_route_remove,
 };

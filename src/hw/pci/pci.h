@@ -202,8 +202,10 @@ void pci_unregister_device(struct pci_device *d);
  * Adds an MSI-X capability for nvec vectors (1-2048) with its table at
  * table_off and its pending-bit array at pba_off of BAR bar, and declares
  * both as regions of that BAR. The table starts with every vector masked,
- * MSI-X disabled. Messages go out with vm_send_msi(vm, ...). Call it
- * before pci_register_device(); pci_msix_destroy() after unregistering.
+ * MSI-X disabled. Messages go out through the VM's MSI routes where it
+ * has them (vm_msi_route_add: KVM irqfds), else vm_send_msi(vm, ...).
+ * Call it before pci_register_device(); pci_msix_destroy() (which
+ * releases the routes) after unregistering, before the VM goes.
  */
 int pci_msix_init(struct pci_device *d, struct vm *vm, unsigned nvec, int bar, uint32_t table_off,
 		  uint32_t pba_off, struct error *e);
@@ -217,7 +219,8 @@ bool pci_msix_enabled(const struct pci_device *d);
  */
 void pci_msix_notify(struct pci_device *d, unsigned vector);
 unsigned pci_msix_nvec(const struct pci_device *d);
-/* Back to the reset state: disabled, all vectors masked, nothing pending. */
+/* Back to the reset state: disabled, all vectors masked, nothing pending,
+ * no routes. */
 void pci_msix_reset(struct pci_device *d);
 
 #endif

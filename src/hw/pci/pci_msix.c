@@ -14,6 +14,23 @@
  * bit; the message goes out when both masks clear. The table and the PBA
  * take aligned dword and qword accesses only; anything else reads 0 and is
  * dropped (the spec leaves it undefined, and the guest is hostile).
+ *
+ * Delivery. Where the VM offers MSI routes (vm_msi_route_add(): KVM's GSI
+ * routing plus an irqfd), a vector gets one the first time it could
+ * deliver: MSI-X enabled, neither the vector nor the function masked, and
+ * an x86 MSI address (0xfeexxxxx). Sending is then a raise of the route
+ * (an eventfd write) instead of an ioctl per message. Routes outlive
+ * masking: the masks are checked here on every notify, under the bus
+ * lock, so a masked vector only sets its pending bit and never raises its
+ * route; that makes masking free of ioctls. Nothing but this file raises
+ * a route, so leaving it armed while masked cannot leak an interrupt. A
+ * route follows the table's message while the vector is unmasked (each
+ * address or data write updates it) and is brought up to date on unmask,
+ * before the pending bit is acted on (drivers rewrite messages masked).
+ * Clearing MSI-X Enable, reset and destroy release every route. Without
+ * routes (the software CPU's user-space LAPICs, a message outside the MSI
+ * window, or a route the accelerator refused) messages go out through
+ * vm_send_msi() as they always did.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +49,13 @@
 
 enum { ENTRY_ADDR_LO, ENTRY_ADDR_HI, ENTRY_DATA, ENTRY_CTRL };
 
+/* A vector's accelerator route (see "Delivery" above). */
+struct msix_route {
+	int handle;    /* -1: none, messages go through vm_send_msi() */
+	uint64_t addr; /* the message the route delivers */
+	uint32_t data;
+};
+
 struct pci_msix {
 	struct pci_device *d;
 	struct vm *vm;
@@ -39,6 +63,8 @@ struct pci_msix {
 	unsigned cap;         /* config offset of the capability */
 	uint32_t *table;      /* nvec entries of four dwords */
 	uint64_t *pba;        /* (nvec + 63) / 64 qwords */
+	struct msix_route *route; /* nvec entries */
+	bool no_routes;       /* the VM has none: stop asking */
 };
 
 static uint16_t control(const struct pci_msix *m)
@@ -62,10 +88,69 @@ static bool vector_masked(const struct pci_msix *m, unsigned v)
 	       (m->table[v * 4 + ENTRY_CTRL] & MSIX_VECTOR_MASKED);
 }
 
+static uint64_t entry_addr(const struct pci_msix *m, unsigned v)
+{
+	return (uint64_t)m->table[v * 4 + ENTRY_ADDR_HI] << 32 | m->table[v * 4 + ENTRY_ADDR_LO];
+}
+
+static void route_release(struct pci_msix *m, unsigned v)
+{
+	struct msix_route *r = &m->route[v];
+	if (r->handle < 0)
+		return;
+	vm_msi_route_remove(m->vm, r->handle);
+	r->handle = -1;
+}
+
+static void routes_release(struct pci_msix *m)
+{
+	for (unsigned v = 0; v < m->nvec; v++)
+		route_release(m, v);
+}
+
+/*
+ * Brings vector v's route in line with the table after anything that may
+ * have changed its message, its mask or MSI-X Enable. MSI-X disabled or a
+ * message outside the MSI window drops the route; otherwise a masked
+ * vector keeps what it has (it cannot send) and is synced on unmask.
+ */
+static void route_sync(struct pci_msix *m, unsigned v)
+{
+	struct msix_route *r = &m->route[v];
+	uint64_t addr = entry_addr(m, v);
+	uint32_t data = m->table[v * 4 + ENTRY_DATA];
+	if (!(control(m) & MSIX_CONTROL_ENABLE) || (addr >> 20) != 0xfee) {
+		route_release(m, v);
+		return;
+	}
+	if (vector_masked(m, v))
+		return;
+	if (r->handle >= 0) {
+		if (r->addr == addr && r->data == data)
+			return;
+		if (!vm_msi_route_update(m->vm, r->handle, addr, data)) {
+			r->addr = addr, r->data = data;
+			return;
+		}
+		route_release(m, v); /* the old message must not go out: vm_send_msi() */
+		return;
+	}
+	if (m->no_routes)
+		return;
+	int h = vm_msi_route_add(m->vm, addr, data);
+	if (h == -ENOTSUP)
+		m->no_routes = true;
+	if (h >= 0)
+		*r = (struct msix_route){ .handle = h, .addr = addr, .data = data };
+}
+
+/* Only for a vector that is enabled and unmasked, so its route is current. */
 static void send(struct pci_msix *m, unsigned v)
 {
-	const uint32_t *e = &m->table[v * 4];
-	vm_send_msi(m->vm, (uint64_t)e[ENTRY_ADDR_HI] << 32 | e[ENTRY_ADDR_LO], e[ENTRY_DATA]);
+	if (m->route[v].handle >= 0)
+		vm_msi_route_raise(m->vm, m->route[v].handle);
+	else
+		vm_send_msi(m->vm, entry_addr(m, v), m->table[v * 4 + ENTRY_DATA]);
 }
 
 /* Sends what became deliverable: pending vectors no longer masked. */
@@ -96,8 +181,11 @@ void pci_msix_config_written(struct pci_device *d, unsigned offset, unsigned siz
 {
 	struct pci_msix *m = d->msix;
 	unsigned ctl = m->cap + MSIX_CONTROL;
-	if (offset < ctl + 2 && ctl < offset + size)
+	if (offset < ctl + 2 && ctl < offset + size) {
+		for (unsigned v = 0; v < m->nvec; v++)
+			route_sync(m, v);
 		flush_pending(m);
+	}
 }
 
 /* Aligned dword or qword, else nothing (see the overview). */
@@ -131,6 +219,7 @@ static void table_write_dword(struct pci_msix *m, unsigned i, uint32_t v)
 		break;
 	}
 	m->table[i] = v;
+	route_sync(m, i / 4);
 	if (i % 4 == ENTRY_CTRL && !(v & MSIX_VECTOR_MASKED))
 		flush_pending(m);
 }
@@ -170,6 +259,7 @@ void pci_msix_reset(struct pci_device *d)
 	struct pci_msix *m = d->msix;
 	if (!m)
 		return;
+	routes_release(m);
 	pci_set_word(d, m->cap + MSIX_CONTROL, (uint16_t)(m->nvec - 1));
 	for (unsigned v = 0; v < m->nvec; v++) {
 		m->table[v * 4 + ENTRY_ADDR_LO] = 0;
@@ -196,11 +286,16 @@ int pci_msix_init(struct pci_device *d, struct vm *vm, unsigned nvec, int bar, u
 	struct pci_msix *m = calloc(1, sizeof(*m));
 	uint32_t *table = calloc(nvec, MSIX_ENTRY_SIZE);
 	uint64_t *pba = calloc((nvec + 63) / 64, 8);
-	if (!m || !table || !pba) {
-		free(m), free(table), free(pba);
+	struct msix_route *route = calloc(nvec, sizeof(*route));
+	if (!m || !table || !pba || !route) {
+		free(m), free(table), free(pba), free(route);
 		return error_set(e, -ENOMEM, "pci: %s: out of memory for MSI-X", name);
 	}
-	*m = (struct pci_msix){ .d = d, .vm = vm, .nvec = nvec, .table = table, .pba = pba };
+	*m = (struct pci_msix){
+		.d = d, .vm = vm, .nvec = nvec, .table = table, .pba = pba, .route = route,
+	};
+	for (unsigned v = 0; v < nvec; v++)
+		route[v].handle = -1;
 	int r = pci_device_add_bar_region(d, bar, table_off, (uint64_t)nvec * MSIX_ENTRY_SIZE,
 					  &msix_table_ops, m, "msix-table");
 	if (!r)
@@ -212,7 +307,7 @@ int pci_msix_init(struct pci_device *d, struct vm *vm, unsigned nvec, int bar, u
 		struct pci_bar *b = &d->bar[bar];
 		while (b->nregions && b->region[b->nregions - 1].opaque == m)
 			b->nregions--;
-		free(m), free(table), free(pba);
+		free(m), free(table), free(pba), free(route);
 		return error_set(e, r ? r : -ENOSPC, "pci: %s: no room for MSI-X in BAR %d or config space",
 				 name, bar);
 	}
@@ -231,6 +326,8 @@ void pci_msix_destroy(struct pci_device *d)
 	if (!m)
 		return;
 	d->msix = NULL;
+	routes_release(m);
+	free(m->route);
 	free(m->table);
 	free(m->pba);
 	free(m);
