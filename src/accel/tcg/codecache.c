@@ -48,6 +48,7 @@ struct tb_cache *tb_cache_create(void)
 		free(tc);
 		return NULL;
 	}
+	jit_arena_init(&tc->jit); /* without it, the interpreter loop runs every block */
 	return tc;
 }
 
@@ -55,6 +56,7 @@ void tb_cache_destroy(struct tb_cache *tc)
 {
 	if (!tc)
 		return;
+	jit_arena_destroy(&tc->jit);
 	free(tc->arena);
 	free(tc);
 }
@@ -66,5 +68,8 @@ void tb_cache_flush(struct tb_cache *tc)
 	memset(tc->hash, 0, sizeof(tc->hash));
 	tc->last = NULL;
 	tc->arena_used = 0;
+	jit_arena_reset(&tc->jit);
+	tc->link_slot = NULL;
+	tc->link_from = NULL;
 	tc->flushes++;
 }

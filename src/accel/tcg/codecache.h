@@ -30,6 +30,7 @@
 #include <stdint.h>
 
 #include "accel/tcg/decode.h"
+#include "accel/tcg/jit.h"
 #include "core/mem.h"
 
 struct code_pages {
@@ -102,6 +103,9 @@ struct tb {
 	uint32_t gen;                 /* *genp when decoded */
 	uint16_t ninsn;
 	uint16_t bytes;               /* guest bytes from the first instruction's start */
+	uint8_t ended;                /* its last instruction ends blocks (cpu.c) */
+	jit_block_fn jit;             /* host code for the block (jit.h), or NULL */
+	void *jit_chain;              /* where chained blocks enter that code */
 	struct tb_insn insn[];
 };
 
@@ -110,6 +114,11 @@ struct tb_cache {
 	struct tb *last;              /* the block run last, for its next hint */
 	uint8_t *arena;
 	size_t arena_used;
+	struct jit_arena jit;         /* host code of the blocks, reset with them */
+	/* The chain jump the last block left through unlinked, and its block
+	 * (jit.h): cpu_exec_block links it to the block that runs next. */
+	uint8_t *link_slot;
+	struct tb *link_from;
 	uint64_t built, stale, flushes; /* statistics; stale: rebuilt after a store */
 };
 
@@ -122,7 +131,8 @@ void tb_cache_flush(struct tb_cache *tc);
 static inline struct tb *tb_alloc(struct tb_cache *tc)
 {
 	const size_t max = sizeof(struct tb) + TB_MAX_INSNS * sizeof(struct tb_insn);
-	if (tc->arena_used + max > TB_ARENA_SIZE)
+	if (tc->arena_used + max > TB_ARENA_SIZE ||
+	    (tc->jit.base && tc->jit.size - tc->jit.used < jit_block_max_size()))
 		tb_cache_flush(tc);
 	return (struct tb *)(tc->arena + tc->arena_used);
 }

@@ -236,7 +236,12 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 	b->gen = gen;
 	b->ninsn = (uint16_t)n;
 	b->bytes = (uint16_t)off;
+	b->ended = tb_ends_block(&b->insn[n - 1].insn);
+	b->jit = NULL;
+	b->jit_chain = NULL;
 	tb_commit(tc, b);
+	if (f->mode == X86_MODE_64)
+		b->jit = jit_emit_block(&tc->jit, b);
 	return b;
 }
 
@@ -348,8 +353,18 @@ tb_exec_insn(struct x86_cpu *cpu, const struct tb_insn *ti, uint64_t rip, uint64
  * and after one that stored into the block's page (the generation moved).
  * A fault longjmps out to cpu_run with insn_rip naming the instruction.
  */
-static void cpu_exec_block(struct x86_cpu *cpu)
+void cpu_exec_block(struct x86_cpu *cpu)
 {
+	/* Taken (and cleared) first, so that no path leaves it stale. */
+	uint8_t *link_slot = NULL;
+	const struct tb *link_from = NULL;
+	uint64_t link_flushes = 0;
+	if (cpu->tbc && cpu->tbc->link_slot) {
+		link_slot = cpu->tbc->link_slot;
+		link_from = cpu->tbc->link_from;
+		link_flushes = cpu->tbc->flushes;
+		cpu->tbc->link_slot = NULL;
+	}
 	cpu->insn_rip = cpu->rip;
 	struct cpu_fetch f;
 	cpu_fetch_translate(cpu, &f);
@@ -361,6 +376,17 @@ static void cpu_exec_block(struct x86_cpu *cpu)
 		return;
 	}
 	uint64_t rip = cpu->rip;
+	if (link_slot && cpu->tbc->flushes == link_flushes && b->jit_chain &&
+	    (link_from->tag >> 12) == (b->tag >> 12) && link_from->genp == b->genp &&
+	    link_from->gen == b->gen) {
+		/* The previous block left through an unlinked chain jump to
+		 * here: same page, mode and generation make it safe to link. */
+		jit_link(link_slot, b->jit_chain);
+	}
+	if (b->jit && !cpu->intr_shadow) {
+		cpu->icount += b->jit(cpu, rip);
+		return;
+	}
 	if (f.mode != X86_MODE_64 && rip + b->bytes - 1 > cpu->seg[SEG_CS].limit) {
 		/* Some instruction lies past the CS limit: one at a time, so
 		 * the #GP comes from the one that crosses it. */
@@ -470,6 +496,9 @@ void cpu_run(struct x86_cpu *cpu)
 	}
 	for (;;) {
 		if (cpu->halted || cpu->wait_sipi || cpu_should_check(cpu)) {
+			/* An event may move rip: no chain link across it. */
+			if (cpu->tbc)
+				cpu->tbc->link_slot = NULL;
 			if (cpu_events(cpu))
 				return;
 		}
@@ -477,5 +506,12 @@ void cpu_run(struct x86_cpu *cpu)
 		 * bounds the interrupt latency. */
 		cpu_exec_block(cpu);
 		cpu->exc_depth = 0;
+		if (__builtin_expect(cpu->icount >= cpu->icount_stop, 0)) {
+			/* A fixed amount of guest work, for measuring the host's. */
+			log_info("cpu %d: stopping after %llu instructions (KEMU_STOP_AFTER)",
+				 cpu->vcpu->index, (unsigned long long)cpu->icount);
+			vm_request_stop(cpu->vm, VM_STOP_SHUTDOWN, 0);
+			return;
+		}
 	}
 }

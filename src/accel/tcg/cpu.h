@@ -181,6 +181,7 @@ struct x86_cpu {
 	struct vcpu *vcpu;
 	struct vm *vm;
 	uint64_t icount;        /* instructions retired, for statistics */
+	uint64_t icount_stop;   /* KEMU_STOP_AFTER: power off once icount passes it */
 };
 
 /*
@@ -207,6 +208,9 @@ void cpu_do_sipi(struct x86_cpu *cpu, uint8_t vector);
 void cpu_run(struct x86_cpu *cpu);
 /* cpu.c: executes one instruction (tests and the differential harness). */
 void cpu_step(struct x86_cpu *cpu);
+/* cpu.c: executes the block at CS:RIP as cpu_run does (host code from the
+ * JIT when the block has it), or one uncached instruction; for tests. */
+void cpu_exec_block(struct x86_cpu *cpu);
 
 /* Recompute cpl/mode after CS, CR0 or EFER changed. */
 void cpu_update_mode(struct x86_cpu *cpu);

@@ -69,6 +69,12 @@ static int tcg_vcpu_init(struct vcpu *v, struct error *e)
 	cpu->vcpu = v;
 	cpu->vm = v->vm;
 	cpu->code_pages = &((struct tcg_vm *)v->vm->accel_state)->code_pages;
+	/* Development knob: stop after a fixed number of guest instructions,
+	 * so that profilers (callgrind) measure a fixed amount of guest work. */
+	const char *stop = getenv("KEMU_STOP_AFTER");
+	cpu->icount_stop = stop ? strtoull(stop, NULL, 0) : UINT64_MAX;
+	if (!cpu->icount_stop)
+		cpu->icount_stop = UINT64_MAX;
 	cpu->tbc = tb_cache_create();
 	if (!cpu->tbc)
 		return error_set(e, -ENOMEM, "out of memory");

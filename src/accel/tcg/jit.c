@@ -1,0 +1,586 @@
+/*
+ * Call-threaded code emission for x86-64 hosts (jit.h).
+ *
+ * Register use in block code (System V ABI; the handlers are ordinary C):
+ *   rbx  struct x86_cpu *     (callee-saved, survives handler calls)
+ *   r12  guest rip of the block's first instruction
+ *   r13  the block's code-page generation counter (genp)
+ *   r14  instructions retired by earlier rounds of a one-block loop
+ *   r15  rounds left before the loop returns to cpu_run
+ * Frame: five pushes put rsp on a 16-byte boundary for the calls.
+ * A handler that faults longjmps to cpu_run past this frame, which needs
+ * no unwinding: the callee-saved registers come back from the jmp_buf.
+ */
+#include "accel/tcg/jit.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "accel/tcg/codecache.h"
+#include "accel/tcg/cpu.h"
+#include "accel/tcg/decode.h"
+#include "core/vm.h"
+
+#define JIT_ARENA_SIZE (32u << 20)
+
+/* Bytes emitted per instruction at most (see emit_insn), plus the frame. */
+#define JIT_INSN_MAX 320
+#define JIT_FRAME_MAX 512
+/* Rounds a one-block loop may run in host code before cpu_run looks. */
+#define JIT_LOOP_MAX 4096
+
+size_t jit_block_max_size(void)
+{
+	return JIT_FRAME_MAX + TB_MAX_INSNS * JIT_INSN_MAX;
+}
+
+#if defined(__x86_64__)
+
+bool jit_arena_init(struct jit_arena *a)
+{
+	memset(a, 0, sizeof(*a));
+	const char *env = getenv("KEMU_JIT");
+	if (env && !strcmp(env, "0"))
+		return false;
+	/* Near kemu's own text if the kernel agrees, so that handler calls
+	 * can be 5-byte rel32 calls; anywhere otherwise (then movabs+call). */
+	uintptr_t hint = ((uintptr_t)&jit_emit_block & ~(uintptr_t)0xffff) - (512u << 20);
+	void *p = mmap((void *)hint, JIT_ARENA_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (p == MAP_FAILED)
+		return false;
+	a->base = p;
+	a->size = JIT_ARENA_SIZE;
+	return true;
+}
+
+void jit_arena_destroy(struct jit_arena *a)
+{
+	if (a->base)
+		munmap(a->base, a->size);
+	memset(a, 0, sizeof(*a));
+}
+
+struct emit {
+	uint8_t *p;
+};
+
+static void b1(struct emit *e, uint8_t v) { *e->p++ = v; }
+static void b4(struct emit *e, uint32_t v) { memcpy(e->p, &v, 4); e->p += 4; }
+static void b8(struct emit *e, uint64_t v) { memcpy(e->p, &v, 8); e->p += 8; }
+
+/* lea rax, [r12 + off] */
+static void emit_lea_rax_r12(struct emit *e, uint32_t off)
+{
+	b1(e, 0x49); b1(e, 0x8d);
+	if (off < 0x80) {
+		b1(e, 0x44); b1(e, 0x24); b1(e, (uint8_t)off);
+	} else {
+		b1(e, 0x84); b1(e, 0x24); b4(e, off);
+	}
+}
+
+/* mov [rbx + disp32], rax */
+static void emit_store_rax(struct emit *e, uint32_t disp)
+{
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x83); b4(e, disp);
+}
+
+/* call fn: rel32 when in reach, else movabs rax, fn; call rax. */
+static void emit_call(struct emit *e, const void *fn)
+{
+	intptr_t rel = (intptr_t)fn - (intptr_t)(e->p + 5);
+	if (rel >= INT32_MIN && rel <= INT32_MAX) {
+		b1(e, 0xe8); b4(e, (uint32_t)(int32_t)rel);
+	} else {
+		b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)fn);
+		b1(e, 0xff); b1(e, 0xd0);
+	}
+}
+
+/* jne rel32 to a not yet known place: returns where to patch it. */
+static uint8_t *emit_jne_fixup(struct emit *e)
+{
+	b1(e, 0x0f); b1(e, 0x85);
+	uint8_t *at = e->p;
+	b4(e, 0);
+	return at;
+}
+
+static void patch_rel32(uint8_t *at, const uint8_t *target)
+{
+	int32_t rel = (int32_t)(target - (at + 4));
+	memcpy(at, &rel, 4);
+}
+
+
+/* ---- inline forms ----------------------------------------------------------
+ *
+ * The commonest register-only instructions are emitted as host code
+ * instead of handler calls: 32/64-bit MOV, ADD/SUB/AND/OR/XOR/CMP/TEST
+ * between registers or with an immediate, and LEA. They cannot fault,
+ * branch or store to guest memory, so they need neither rip updates nor
+ * the exit checks; they leave the guest registers and the lazy flags
+ * (cc) exactly as the handlers (exec_int.c alu_fixed, exec_data.c) do.
+ * Host registers: rax, rcx, rdx are scratch.
+ */
+enum { H_RAX = 0, H_RCX = 1, H_RDX = 2 };
+
+static uint32_t gpr_disp(unsigned r)
+{
+	return (uint32_t)(offsetof(struct x86_cpu, gpr) + 8 * r);
+}
+
+/* modrm + displacement for [rbx + disp] with host register hreg */
+static void emit_rbx_mem(struct emit *e, unsigned hreg, uint32_t disp)
+{
+	if (disp < 0x80) {
+		b1(e, (uint8_t)(0x40 | hreg << 3 | 3));
+		b1(e, (uint8_t)disp);
+	} else {
+		b1(e, (uint8_t)(0x80 | hreg << 3 | 3));
+		b4(e, disp);
+	}
+}
+
+/* mov hreg, [rbx + disp]: 64 bits, or 32 zero-extended */
+static void emit_load(struct emit *e, bool wide, unsigned hreg, uint32_t disp)
+{
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0x8b);
+	emit_rbx_mem(e, hreg, disp);
+}
+
+/* mov [rbx + disp], hreg (64 bits) */
+static void emit_store64(struct emit *e, unsigned hreg, uint32_t disp)
+{
+	b1(e, 0x48); b1(e, 0x89);
+	emit_rbx_mem(e, hreg, disp);
+}
+
+/* hreg = v */
+static void emit_mov_imm(struct emit *e, unsigned hreg, uint64_t v)
+{
+	if (v <= 0xffffffffu) {
+		b1(e, (uint8_t)(0xb8 + hreg)); b4(e, (uint32_t)v);
+	} else if ((int64_t)v == (int32_t)v) {
+		b1(e, 0x48); b1(e, 0xc7); b1(e, (uint8_t)(0xc0 + hreg)); b4(e, (uint32_t)v);
+	} else {
+		b1(e, 0x48); b1(e, (uint8_t)(0xb8 + hreg)); b8(e, v);
+	}
+}
+
+/* cc.op and cc.size in one 16-bit store */
+static void emit_cc_opsize(struct emit *e, unsigned op, unsigned size)
+{
+	_Static_assert(offsetof(struct cc_state, size) == offsetof(struct cc_state, op) + 1,
+		       "cc.op and cc.size adjacent");
+	b1(e, 0x66); b1(e, 0xc7);
+	emit_rbx_mem(e, 0, (uint32_t)(offsetof(struct x86_cpu, cc) + offsetof(struct cc_state, op)));
+	b1(e, (uint8_t)op); b1(e, (uint8_t)size);
+}
+
+static uint32_t cc_disp(size_t field)
+{
+	return (uint32_t)(offsetof(struct x86_cpu, cc) + field);
+}
+
+static bool emit_alu(struct emit *e, const struct x86_insn *i)
+{
+	uint8_t opc; /* the host's "op r/m, reg" opcode: rdx = rdx op rcx */
+	bool writes = true, logic = true;
+	unsigned ccop = CC_LOGIC;
+	switch (i->op) {
+	case OP_ADD: opc = 0x01; logic = false; ccop = CC_ADD; break;
+	case OP_SUB: opc = 0x29; logic = false; ccop = CC_SUB; break;
+	case OP_CMP: opc = 0x29; logic = false; ccop = CC_SUB; writes = false; break;
+	case OP_AND: opc = 0x21; break;
+	case OP_TEST: opc = 0x21; writes = false; break;
+	case OP_OR: opc = 0x09; break;
+	case OP_XOR: opc = 0x31; break;
+	default: return false;
+	}
+	const bool wide = i->opsize == 8;
+	const uint64_t m = wide ? ~0ULL : 0xffffffffULL;
+	unsigned d = i->opnd[0], s = i->opnd[1], dr;
+	if (d == X86_O_Ev && s == X86_O_Gv) {
+		dr = i->rm;
+		emit_load(e, wide, H_RAX, gpr_disp(dr));
+		emit_load(e, wide, H_RCX, gpr_disp(i->reg));
+	} else if (d == X86_O_Gv && s == X86_O_Ev) {
+		dr = i->reg;
+		emit_load(e, wide, H_RAX, gpr_disp(dr));
+		emit_load(e, wide, H_RCX, gpr_disp(i->rm));
+	} else if ((d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs)) ||
+		   (d == X86_O_rAX && s == X86_O_Iz)) {
+		dr = d == X86_O_rAX ? R_RAX : i->rm;
+		emit_load(e, wide, H_RAX, gpr_disp(dr));
+		emit_mov_imm(e, H_RCX, i->imm & m);
+	} else {
+		return false;
+	}
+	/* mov rdx, rax; op rdx, rcx (32-bit forms zero-extend, as the guest's do) */
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0x89); b1(e, 0xc2);
+	if (wide)
+		b1(e, 0x48);
+	b1(e, opc); b1(e, 0xca);
+	if (writes)
+		emit_store64(e, H_RDX, gpr_disp(dr));
+	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+	if (!logic) {
+		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+	}
+	emit_cc_opsize(e, ccop, i->opsize);
+	return true;
+}
+
+static bool emit_mov(struct emit *e, const struct x86_insn *i)
+{
+	const bool wide = i->opsize == 8;
+	const uint64_t m = wide ? ~0ULL : 0xffffffffULL;
+	unsigned d = i->opnd[0], s = i->opnd[1];
+	if (d == X86_O_Ev && s == X86_O_Gv) {
+		emit_load(e, wide, H_RAX, gpr_disp(i->reg));
+		emit_store64(e, H_RAX, gpr_disp(i->rm));
+	} else if (d == X86_O_Gv && s == X86_O_Ev) {
+		emit_load(e, wide, H_RAX, gpr_disp(i->rm));
+		emit_store64(e, H_RAX, gpr_disp(i->reg));
+	} else if ((d == X86_O_Zv && s == X86_O_Iv) || (d == X86_O_Ev && s == X86_O_Iz)) {
+		emit_mov_imm(e, H_RAX, i->imm & m);
+		emit_store64(e, H_RAX, gpr_disp(d == X86_O_Zv ? i->reg : i->rm));
+	} else {
+		return false;
+	}
+	return true;
+}
+
+/* LEA: the address arithmetic only (no segment, no access). */
+static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
+{
+	if (i->addrsize != 8 && i->opsize == 8)
+		return false;
+	bool riprel = x86_insn_riprel(i);
+	/* rax = disp (+ rip of the next instruction) */
+	if (riprel) {
+		int64_t v = i->disp + (int64_t)next;
+		if (v != (int32_t)v)
+			return false;
+		/* lea rax, [r12 + v] with a signed displacement */
+		b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, (uint32_t)(int32_t)v);
+	} else {
+		emit_mov_imm(e, H_RAX, (uint64_t)i->disp);
+	}
+	if (i->base != X86_REG_NONE) {
+		/* add rax, [rbx + gpr] */
+		b1(e, 0x48); b1(e, 0x03);
+		emit_rbx_mem(e, H_RAX, gpr_disp(i->base));
+	}
+	if (i->index != X86_REG_NONE) {
+		emit_load(e, true, H_RCX, gpr_disp(i->index));
+		if (i->scale) {
+			b1(e, 0x48); b1(e, 0xc1); b1(e, 0xe1); b1(e, i->scale); /* shl rcx, scale */
+		}
+		b1(e, 0x48); b1(e, 0x01); b1(e, 0xc8); /* add rax, rcx */
+	}
+	if (i->opsize == 4) {
+		b1(e, 0x89); b1(e, 0xc0); /* mov eax, eax */
+	}
+	emit_store64(e, H_RAX, gpr_disp(i->reg));
+	return true;
+}
+
+/* Emits i inline when it is one of the forms above; false to call its handler. */
+static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next)
+{
+	if ((i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i) || i->mode != X86_MODE_64)
+		return false;
+	if (i->op == OP_LEA)
+		return (i->flags & X86_INSN_MODRM) && x86_insn_is_mem(i) && emit_lea(e, i, next);
+	if (x86_insn_is_mem(i))
+		return false;
+	if (i->op == OP_MOV)
+		return emit_mov(e, i);
+	return emit_alu(e, i);
+}
+
+/* The guest offset (from the block's start) a direct branch goes to, if i is one. */
+static bool jit_direct_target(const struct x86_insn *i, uint32_t next, int64_t *target)
+{
+	switch (i->op) {
+	case OP_JCC: case OP_JCXZ: case OP_LOOP: case OP_LOOPE: case OP_LOOPNE:
+		break;
+	case OP_JMP: case OP_CALL:
+		if (i->opnd[0] != X86_O_Jb && i->opnd[0] != X86_O_Jz)
+			return false;
+		break;
+	default:
+		return false;
+	}
+	*target = (int64_t)next + (int64_t)i->imm;
+	return true;
+}
+
+/* Does i, when its branch is not taken, go on to the next instruction? */
+static bool jit_falls_through(const struct x86_insn *i)
+{
+	return i->op == OP_JCC || i->op == OP_JCXZ || i->op == OP_LOOP || i->op == OP_LOOPE ||
+	       i->op == OP_LOOPNE;
+}
+
+struct block_emit {
+	struct emit e;
+	const struct tb *b;
+	uint32_t page_off;  /* the block start's offset in its guest page */
+	uint8_t *top;       /* after the prologue: where rounds and chains enter */
+	uint8_t *epilogue;
+};
+
+static const uint32_t off_rip = (uint32_t)offsetof(struct x86_cpu, rip);
+static const uint32_t off_insn_rip = (uint32_t)offsetof(struct x86_cpu, insn_rip);
+
+/* lea rax, [r12 + off], off signed */
+static void emit_lea_rax_r12_s(struct emit *e, int32_t off)
+{
+	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, (uint32_t)off);
+}
+
+/* jcc rel32 (cc: the low nibble of 0F 8x) to a place patched later */
+static uint8_t *emit_jcc_fixup(struct emit *e, uint8_t cc)
+{
+	b1(e, 0x0f); b1(e, (uint8_t)(0x80 | cc));
+	uint8_t *at = e->p;
+	b4(e, 0);
+	return at;
+}
+
+/*
+ * The checks before going on to other guest code without returning to
+ * cpu_run: the code page unchanged (a CALL may have pushed onto it), no
+ * event posted to this vCPU, the round budget not spent. Each failing
+ * check jumps to a fixup left in out[0..3].
+ */
+static void emit_go_on_checks(struct block_emit *be, uint8_t *out[4])
+{
+	struct emit *e = &be->e;
+	const uint32_t off_vcpu = (uint32_t)offsetof(struct x86_cpu, vcpu);
+	const uint32_t off_kicked = (uint32_t)offsetof(struct x86_cpu, kicked);
+	const uint32_t off_pending = (uint32_t)offsetof(struct vcpu, pending);
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp dword [r13], gen */
+	out[0] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_vcpu);     /* mov rax, [rbx+vcpu] */
+	b1(e, 0x83); b1(e, 0xb8); b4(e, off_pending); b1(e, 0);     /* cmp dword [rax+pending], 0 */
+	out[1] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x80); b1(e, 0xbb); b4(e, off_kicked); b1(e, 0);      /* cmp byte [rbx+kicked], 0 */
+	out[2] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x41); b1(e, 0xff); b1(e, 0xcf);                      /* dec r15d */
+	out[3] = emit_jcc_fixup(e, 0x4);                            /* jz */
+}
+
+/* lea eax, [r14 + n]; jmp epilogue: return n more instructions retired. */
+static void emit_return(struct block_emit *be, uint32_t n)
+{
+	struct emit *e = &be->e;
+	b1(e, 0x41); b1(e, 0x8d); b1(e, 0x86); b4(e, n);
+	b1(e, 0xe9);
+	uint8_t *at = e->p;
+	b4(e, 0);
+	patch_rel32(at, be->epilogue);
+}
+
+/*
+ * A chain stub: after `retired` instructions of this block, if rip is
+ * the in-page guest address start + target, go on into that block's code
+ * through a jump that cpu_exec_block patches once the block exists (until
+ * then the jump returns to cpu_run, naming itself in tc->link_slot). Falls
+ * through (rax clobbered) when rip is elsewhere or a check fails; in the
+ * latter case after retiring nothing more than the caller's path would.
+ */
+static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
+{
+	struct emit *e = &be->e;
+	int64_t in_page = (int64_t)be->page_off + target;
+	if (in_page < 0 || in_page >= 4096)
+		return;
+	uint8_t *fail[5];
+	emit_lea_rax_r12_s(e, (int32_t)target);
+	b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
+	fail[0] = emit_jcc_fixup(e, 0x5);
+	emit_go_on_checks(be, &fail[1]);
+	b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, retired); /* add r14, retired */
+	b1(e, 0xe9);                                            /* jmp slot */
+	uint8_t *slot = e->p;
+	b4(e, 0);
+	patch_rel32(slot, e->p);
+	/* Not linked yet: tc->link_slot = slot, tc->link_from = b, link_rip = rip. */
+	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8b); b4(e, off_tbc); /* mov rcx, [rbx+tbc] */
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)slot); /* movabs rax, slot */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_slot));
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)be->b); /* movabs rax, b */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_from));
+	emit_return(be, 0);
+	for (unsigned j = 0; j < 5; j++)
+		patch_rel32(fail[j], e->p);
+}
+
+jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
+{
+	if (!a->base || a->size - a->used < jit_block_max_size())
+		return NULL;
+	uint8_t *start = a->base + a->used;
+	struct block_emit be = { .e = { start }, .b = b, .page_off = (uint32_t)(b->tag & 0xfff) };
+	struct emit *e = &be.e;
+	struct { uint8_t *taken, *gen; int64_t target; bool direct; } exits[TB_MAX_INSNS];
+
+	/* push rbx, r12, r13, r14, r15; mov rbx, rdi; mov r12, rsi;
+	 * movabs r13, genp; xor r14d, r14d; mov r15d, JIT_LOOP_MAX */
+	b1(e, 0x53);
+	b1(e, 0x41); b1(e, 0x54);
+	b1(e, 0x41); b1(e, 0x55);
+	b1(e, 0x41); b1(e, 0x56);
+	b1(e, 0x41); b1(e, 0x57);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xfb);
+	b1(e, 0x49); b1(e, 0x89); b1(e, 0xf4);
+	b1(e, 0x49); b1(e, 0xbd); b8(e, (uint64_t)(uintptr_t)b->genp);
+	b1(e, 0x45); b1(e, 0x31); b1(e, 0xf6);
+	b1(e, 0x41); b1(e, 0xbf); b4(e, JIT_LOOP_MAX);
+	be.top = e->p;
+
+	uint32_t off = 0;
+	bool last_inline = false;
+	for (unsigned k = 0; k < b->ninsn; k++) {
+		const struct tb_insn *ti = &b->insn[k];
+		uint32_t next = off + ti->insn.len;
+		exits[k].taken = exits[k].gen = NULL;
+		last_inline = emit_inline(e, &ti->insn, next);
+		if (last_inline) {
+			off = next;
+			continue;
+		}
+		/* insn_rip, then rip = the next instruction's address */
+		emit_lea_rax_r12(e, off);
+		emit_store_rax(e, off_insn_rip);
+		emit_lea_rax_r12(e, next);
+		emit_store_rax(e, off_rip);
+		/* mov rdi, rbx; movabs rsi, &insn; call fn */
+		b1(e, 0x48); b1(e, 0x89); b1(e, 0xdf);
+		b1(e, 0x48); b1(e, 0xbe); b8(e, (uint64_t)(uintptr_t)&ti->insn);
+		emit_call(e, (const void *)ti->fn);
+		if (k + 1 < b->ninsn) {
+			/* rip moved elsewhere (taken branch, REP restart, INT n), or
+			 * a store hit this page: leave the block. */
+			emit_lea_rax_r12(e, next);
+			b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
+			exits[k].taken = emit_jne_fixup(e);
+			b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, b->gen);
+			exits[k].gen = emit_jne_fixup(e);
+			exits[k].direct = jit_direct_target(&ti->insn, next, &exits[k].target);
+		}
+		off = next;
+	}
+	/* The epilogue comes first in the exit code so stubs can jump back to it. */
+	uint8_t *skip = NULL;
+	b1(e, 0xe9); skip = e->p; b4(e, 0); /* jmp over the epilogue */
+	be.epilogue = e->p;
+	b1(e, 0x41); b1(e, 0x5f); /* pop r15 */
+	b1(e, 0x41); b1(e, 0x5e); /* pop r14 */
+	b1(e, 0x41); b1(e, 0x5d); /* pop r13 */
+	b1(e, 0x41); b1(e, 0x5c); /* pop r12 */
+	b1(e, 0x5b);               /* pop rbx */
+	b1(e, 0xc3);               /* ret */
+	patch_rel32(skip, e->p);
+
+	/* Fell off the end: every instruction ran. After an inline last
+	 * instruction rip is the block's end (inline instructions do not
+	 * update it as they go); a called one has set it (a branch's target). */
+	const struct x86_insn *last = &b->insn[b->ninsn - 1].insn;
+	if (last_inline) {
+		emit_lea_rax_r12(e, off);
+		emit_store_rax(e, off_rip);
+	}
+	int64_t target;
+	bool direct = !last_inline && jit_direct_target(last, off, &target);
+	if (direct && target == 0) {
+		/* A loop that is one block: go round again in host code. */
+		uint8_t *no[5];
+		b1(e, 0x4c); b1(e, 0x39); b1(e, 0xa3); b4(e, off_rip); /* cmp [rbx+rip], r12 */
+		no[0] = emit_jne_fixup(e);
+		emit_go_on_checks(&be, &no[1]);
+		b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, b->ninsn); /* add r14, n */
+		b1(e, 0xe9);
+		uint8_t *at = e->p;
+		b4(e, 0);
+		patch_rel32(at, be.top);
+		for (unsigned j = 0; j < 5; j++)
+			patch_rel32(no[j], e->p);
+	} else if (direct) {
+		emit_chain(&be, target, b->ninsn);
+	}
+	/* Where the block goes on at its end: after a conditional branch not
+	 * taken, or a block cut short (TB_MAX_INSNS, the next instruction
+	 * undecodable) rather than ended by its last instruction. */
+	if (last_inline || (direct && jit_falls_through(last)) ||
+	    (!direct && !b->ended))
+		emit_chain(&be, off, b->ninsn);
+	emit_return(&be, b->ninsn);
+
+	/* Early exits after instruction k: k + 1 retired. */
+	for (unsigned k = 0; k + 1 < b->ninsn; k++) {
+		if (!exits[k].taken)
+			continue; /* inline: no exit after it */
+		patch_rel32(exits[k].taken, e->p);
+		if (exits[k].direct)
+			emit_chain(&be, exits[k].target, k + 1);
+		patch_rel32(exits[k].gen, e->p);
+		emit_return(&be, k + 1);
+	}
+
+	/* Entry for chained jumps from other blocks: rip is this block's start. */
+	b->jit_chain = e->p;
+	b1(e, 0x4c); b1(e, 0x8b); b1(e, 0xa3); b4(e, off_rip); /* mov r12, [rbx+rip] */
+	b1(e, 0xe9);
+	uint8_t *at = e->p;
+	b4(e, 0);
+	patch_rel32(at, be.top);
+
+	a->used = (size_t)(e->p - a->base + 15) & ~(size_t)15;
+	return (jit_block_fn)(void *)start;
+}
+
+void jit_link(uint8_t *slot, const void *target)
+{
+	patch_rel32(slot, target);
+}
+
+#else /* not an x86-64 host: the interpreter runs everything */
+
+bool jit_arena_init(struct jit_arena *a)
+{
+	memset(a, 0, sizeof(*a));
+	return false;
+}
+
+void jit_arena_destroy(struct jit_arena *a)
+{
+	(void)a;
+}
+
+jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
+{
+	(void)a;
+	(void)b;
+	return NULL;
+}
+
+void jit_link(uint8_t *slot, const void *target)
+{
+	(void)slot;
+	(void)target;
+}
+
+#endif
