@@ -8,6 +8,7 @@ Python 3 standard library only.
 """
 
 import codecs
+import ctypes
 import errno
 import os
 import pty
@@ -20,6 +21,11 @@ import time
 
 class HarnessError(Exception):
     """A test expectation failed; the message carries the recent output."""
+
+
+def _die_with_parent():
+    """In the child: SIGKILL when the test process dies (PR_SET_PDEATHSIG)."""
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)
 
 
 class Guest:
@@ -40,7 +46,9 @@ class Guest:
                 env=env, cwd=cwd, close_fds=True,
                 # Own session and controlling terminal, so that raw mode,
                 # Ctrl-C handling and kill() do not involve our terminal.
-                start_new_session=True)
+                start_new_session=True,
+                # A test killed by its timeout must not leave kemu running.
+                preexec_fn=_die_with_parent)
         except BaseException:
             os.close(master)
             os.close(slave)
