@@ -97,7 +97,7 @@ struct tb_insn {
 };
 
 struct tb {
-	uint64_t tag;                 /* tb_tag(): pa | mode | valid */
+	uint64_t tag;                 /* tb_tag(): pa | mode | user | valid */
 	const _Atomic uint32_t *genp; /* the code page's generation counter */
 	struct tb *next;              /* the block that followed last time (a hint) */
 	uint32_t gen;                 /* *genp when decoded */
@@ -146,9 +146,16 @@ static inline void tb_commit(struct tb_cache *tc, struct tb *b)
 	tc->built++;
 }
 
-static inline uint64_t tb_tag(uint64_t pa, unsigned mode)
+/* user: the block runs at CPL 3 (the JIT's inline memory accesses use
+ * that privilege's TLB, so the same code at CPL 0 and 3 is two blocks). */
+static inline uint64_t tb_tag(uint64_t pa, unsigned mode, bool user)
 {
-	return pa | ((uint64_t)mode << 56) | (1ULL << 63);
+	return pa | ((uint64_t)mode << 56) | ((uint64_t)user << 60) | (1ULL << 63);
+}
+
+static inline bool tb_tag_user(uint64_t tag)
+{
+	return (tag >> 60) & 1;
 }
 
 static inline struct tb *tb_hash_lookup(const struct tb_cache *tc, uint64_t tag)

@@ -255,7 +255,7 @@ static inline struct tb *cpu_find_block(struct x86_cpu *cpu, const struct cpu_fe
 	struct tb_cache *tc = cpu->tbc;
 	if (!f->host || !tc || !cpu->code_pages)
 		return NULL;
-	uint64_t tag = tb_tag(f->pa, f->mode);
+	uint64_t tag = tb_tag(f->pa, f->mode, cpu->cpl == 3);
 	struct tb *last = tc->last;
 	struct tb *b = last ? last->next : NULL;
 	if (!tb_valid(b, tag)) {

@@ -20,6 +20,7 @@
 #include "accel/tcg/codecache.h"
 #include "accel/tcg/cpu.h"
 #include "accel/tcg/decode.h"
+#include "accel/tcg/mmu.h"
 #include "core/vm.h"
 
 #define JIT_ARENA_SIZE (32u << 20)
@@ -259,14 +260,11 @@ static bool emit_mov(struct emit *e, const struct x86_insn *i)
 	return true;
 }
 
-/* LEA: the address arithmetic only (no segment, no access). */
-static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
+/* rax = the effective address of i's memory operand (64-bit addressing);
+ * false, having emitted nothing, when it cannot be done here. */
+static bool emit_ea(struct emit *e, const struct x86_insn *i, uint32_t next)
 {
-	if (i->addrsize != 8 && i->opsize == 8)
-		return false;
-	bool riprel = x86_insn_riprel(i);
-	/* rax = disp (+ rip of the next instruction) */
-	if (riprel) {
+	if (x86_insn_riprel(i)) {
 		int64_t v = i->disp + (int64_t)next;
 		if (v != (int32_t)v)
 			return false;
@@ -287,6 +285,16 @@ static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
 		}
 		b1(e, 0x48); b1(e, 0x01); b1(e, 0xc8); /* add rax, rcx */
 	}
+	return true;
+}
+
+/* LEA: the address arithmetic only (no segment, no access). */
+static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
+{
+	if (i->addrsize != 8 && i->opsize == 8)
+		return false;
+	if (!emit_ea(e, i, next))
+		return false;
 	if (i->opsize == 4) {
 		b1(e, 0x89); b1(e, 0xc0); /* mov eax, eax */
 	}
@@ -428,6 +436,100 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 		patch_rel32(fail[j], e->p);
 }
 
+/* Calls ti's handler the way the run loop does: insn_rip, rip, fn(cpu, insn). */
+static void emit_call_handler(struct emit *e, const struct tb_insn *ti, uint32_t off, uint32_t next)
+{
+	emit_lea_rax_r12(e, off);
+	emit_store_rax(e, off_insn_rip);
+	emit_lea_rax_r12(e, next);
+	emit_store_rax(e, off_rip);
+	/* mov rdi, rbx; movabs rsi, &insn; call fn */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xdf);
+	b1(e, 0x48); b1(e, 0xbe); b8(e, (uint64_t)(uintptr_t)&ti->insn);
+	emit_call(e, (const void *)ti->fn);
+}
+
+/*
+ * 32/64-bit MOV between a register (or an immediate) and memory: the TLB
+ * fast path inline, as mmu.h's loads and stores do it (the entry at the
+ * first byte's index must carry the last byte's page, so page-crossing
+ * accesses miss; code pages never get write entries, so a fast store
+ * cannot hit cached code; non-canonical addresses never match), with the
+ * block's privilege (tb_tag_user); anything else calls the handler, which
+ * takes the slow path with its faults. After a store through the handler,
+ * *gen_exit is the exit taken when it hit this page's code.
+ */
+static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			 uint32_t next, uint8_t **gen_exit)
+{
+	const struct x86_insn *i = &ti->insn;
+	if (i->op != OP_MOV || (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
+	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64)
+		return false;
+	unsigned d = i->opnd[0], s = i->opnd[1];
+	enum { LOAD, STORE_REG, STORE_IMM } kind;
+	if (d == X86_O_Gv && s == X86_O_Ev)
+		kind = LOAD;
+	else if (d == X86_O_Ev && s == X86_O_Gv)
+		kind = STORE_REG;
+	else if (d == X86_O_Ev && s == X86_O_Iz)
+		kind = STORE_IMM;
+	else
+		return false;
+	struct emit *e = &be->e;
+	if (!emit_ea(e, i, next))
+		return false;
+	const bool wide = i->opsize == 8;
+	if (i->seg == SEG_FS || i->seg == SEG_GS) {
+		uint32_t base = (uint32_t)(offsetof(struct x86_cpu, seg) + i->seg * sizeof(struct x86_seg) +
+					   offsetof(struct x86_seg, base));
+		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
+	}
+	/* rcx = ((la + size - 1) & ~0xfff) | TLB_VALID */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x48); b1(e, (uint8_t)(i->opsize - 1));
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID);
+	/* rdx = tlb_index(la) * 5 (entries are 40 bytes: rdx * 8 below) */
+	_Static_assert(sizeof(struct tlb_entry) == 40, "TLB entry size");
+	b1(e, 0x89); b1(e, 0xc2);
+	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);
+	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);
+	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
+				  (tb_tag_user(be->b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	uint32_t tag = tlb + (uint32_t)(kind == LOAD ? offsetof(struct tlb_entry, tag_read)
+						   : offsetof(struct tlb_entry, tag_write));
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3); b4(e, tag); /* cmp rcx, [rbx+rdx*8+tag] */
+	uint8_t *slow = emit_jne_fixup(e);
+	b1(e, 0x48); b1(e, 0x03); b1(e, 0x84); b1(e, 0xd3); /* add rax, [rbx+rdx*8+addend] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	if (kind == LOAD) {
+		if (wide)
+			b1(e, 0x48);
+		b1(e, 0x8b); b1(e, 0x00); /* mov rax, [rax] */
+		emit_store64(e, H_RAX, gpr_disp(i->reg));
+	} else {
+		if (kind == STORE_REG)
+			emit_load(e, wide, H_RCX, gpr_disp(i->reg));
+		else
+			emit_mov_imm(e, H_RCX, wide ? i->imm : (uint32_t)i->imm);
+		if (wide)
+			b1(e, 0x48);
+		b1(e, 0x89); b1(e, 0x08); /* mov [rax], rcx */
+	}
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	patch_rel32(slow, e->p);
+	emit_call_handler(e, ti, off, next);
+	if (kind != LOAD) {
+		b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp [r13], gen */
+		*gen_exit = emit_jne_fixup(e);
+	}
+	patch_rel32(done, e->p);
+	return true;
+}
+
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 {
 	if (!a->base || a->size - a->used < jit_block_max_size())
@@ -462,15 +564,12 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			off = next;
 			continue;
 		}
-		/* insn_rip, then rip = the next instruction's address */
-		emit_lea_rax_r12(e, off);
-		emit_store_rax(e, off_insn_rip);
-		emit_lea_rax_r12(e, next);
-		emit_store_rax(e, off_rip);
-		/* mov rdi, rbx; movabs rsi, &insn; call fn */
-		b1(e, 0x48); b1(e, 0x89); b1(e, 0xdf);
-		b1(e, 0x48); b1(e, 0xbe); b8(e, (uint64_t)(uintptr_t)&ti->insn);
-		emit_call(e, (const void *)ti->fn);
+		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen)) {
+			last_inline = true;
+			off = next;
+			continue;
+		}
+		emit_call_handler(e, ti, off, next);
 		if (k + 1 < b->ninsn) {
 			/* rip moved elsewhere (taken branch, REP restart, INT n), or
 			 * a store hit this page: leave the block. */
@@ -483,6 +582,10 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		}
 		off = next;
 	}
+	/* A store through the last instruction's handler that hit this page
+	 * needs no exit of its own: the block ends here anyway. */
+	if (exits[b->ninsn - 1].gen)
+		patch_rel32(exits[b->ninsn - 1].gen, e->p);
 	/* The epilogue comes first in the exit code so stubs can jump back to it. */
 	uint8_t *skip = NULL;
 	b1(e, 0xe9); skip = e->p; b4(e, 0); /* jmp over the epilogue */
@@ -531,13 +634,15 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 
 	/* Early exits after instruction k: k + 1 retired. */
 	for (unsigned k = 0; k + 1 < b->ninsn; k++) {
-		if (!exits[k].taken)
-			continue; /* inline: no exit after it */
-		patch_rel32(exits[k].taken, e->p);
-		if (exits[k].direct)
-			emit_chain(&be, exits[k].target, k + 1);
-		patch_rel32(exits[k].gen, e->p);
-		emit_return(&be, k + 1);
+		if (exits[k].taken) {
+			patch_rel32(exits[k].taken, e->p);
+			if (exits[k].direct)
+				emit_chain(&be, exits[k].target, k + 1);
+		}
+		if (exits[k].gen)
+			patch_rel32(exits[k].gen, e->p);
+		if (exits[k].taken || exits[k].gen)
+			emit_return(&be, k + 1); /* inline: no exit after it */
 	}
 
 	/* Entry for chained jumps from other blocks: rip is this block's start. */

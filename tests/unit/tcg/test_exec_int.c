@@ -471,8 +471,32 @@ GUEST_CODE(t_blk_loop, "mov $1000, %ecx; xor %eax, %eax; 1: add %rcx, %rax; lea 
 GUEST_CODE(t_blk_smc, "mov $1, %eax; movb $0x40, 1f+2(%rip); 1: add $1, %eax; mov %eax, %ecx");
 GUEST_CODE(t_blk_fault, "mov $5, %eax; mov %rax, %rcx; add $1, %ecx; mov (%rdx), %ebx; mov $9, %eax");
 
+/* Memory MOVs: TLB hits inline, a page-crossing pair through the handler, a fault. */
+GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
+		      " mov 8(%rdx), %rbx; movq $-2, 0xffc(%rdx); mov 0xffc(%rdx), %rsi;"
+		      " mov %fs:(%rdx), %edi; mov (%r8), %eax; mov $1, %eax");
+
 static void test_blocks(void)
 {
+	reset_long64();
+	memset(gmem(DATA), 0, 0x1010);
+	memcpy(gmem(DATA + 8), "\x44\x33\x22\x11", 4);
+	cpu->gpr[R_RAX] = 0x0123456789abcdefULL;
+	cpu->gpr[R_RDX] = DATA;
+	cpu->gpr[R_R8] = HOLE;
+	cpu->seg[SEG_FS].base = 0x1000;
+	CHECK_EQ(RUN(t_blk_mem), EXC_PF);
+	cpu->seg[SEG_FS].base = 0;
+	uint64_t q;
+	memcpy(&q, gmem(DATA), 8);
+	CHECK_EQ(q, 0x0123456789abcdefULL);
+	CHECK_EQ(cpu->gpr[R_RCX], 0x11223344);
+	CHECK_EQ(cpu->gpr[R_RBX], 0xffffffff11223344ULL);
+	CHECK_EQ(cpu->gpr[R_RSI], (uint64_t)-2);
+	CHECK_EQ(cpu->gpr[R_RDI], 0xffffffff); /* DATA+0x1000: the upper half of the -2 */
+	CHECK_EQ(cpu->gpr[R_RAX], 0x0123456789abcdefULL); /* the faulting load wrote nothing */
+	CHECK_EQ(cpu->cr2, HOLE);
+
 	reset_long64();
 	cpu->gpr[R_RBX] = 0x100;
 	CHECK_EQ(RUN(t_blk_loop), -1);
