@@ -436,6 +436,68 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 		patch_rel32(fail[j], e->p);
 }
 
+/*
+ * What a called handler may do, for the checks after it. Only common
+ * instructions are classified; anything else gets both checks. Faults
+ * need no check (they longjmp out).
+ */
+static bool jit_plain_op(unsigned op)
+{
+	switch (op) {
+	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB:
+	case OP_XOR: case OP_CMP: case OP_TEST: case OP_INC: case OP_DEC: case OP_NOT:
+	case OP_NEG: case OP_MUL: case OP_IMUL: case OP_DIV: case OP_IDIV: case OP_ROL:
+	case OP_ROR: case OP_RCL: case OP_RCR: case OP_SHL: case OP_SHR: case OP_SAR:
+	case OP_SHLD: case OP_SHRD: case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC:
+	case OP_BSF: case OP_BSR: case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_MOVSXD:
+	case OP_LEA: case OP_XCHG: case OP_CMPXCHG: case OP_XADD: case OP_BSWAP:
+	case OP_CMOVCC: case OP_SETCC: case OP_CBW: case OP_CWD: case OP_PUSH: case OP_POP:
+	case OP_NOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static bool jit_reg_form(unsigned f)
+{
+	switch (f) {
+	case X86_O_Gb: case X86_O_Gv: case X86_O_Gw: case X86_O_Gd: case X86_O_Gy:
+	case X86_O_Zb: case X86_O_Zv: case X86_O_Zy:
+	case X86_O_AL: case X86_O_AX: case X86_O_rAX: case X86_O_eAX:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Can i's handler move rip anywhere but the next instruction? */
+static bool jit_may_branch(const struct x86_insn *i)
+{
+	return !jit_plain_op(i->op);
+}
+
+/* Can i's handler store to guest memory (and so into this block's page)? */
+static bool jit_may_store(const struct x86_insn *i)
+{
+	if (!jit_plain_op(i->op))
+		return true;
+	if (i->op == OP_PUSH)
+		return true;
+	if (!x86_insn_is_mem(i))
+		return false;
+	switch (i->op) {
+	case OP_CMP: case OP_TEST: case OP_BT: case OP_BSF: case OP_BSR: case OP_LEA:
+		return false;
+	case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_MOVSXD: case OP_ADD: case OP_OR:
+	case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB: case OP_XOR: case OP_CMOVCC:
+	case OP_SETCC: case OP_POP:
+		return !jit_reg_form(i->opnd[0]);
+	default:
+		return true;
+	}
+}
+
 /* Calls ti's handler the way the run loop does: insn_rip, rip, fn(cpu, insn). */
 static void emit_call_handler(struct emit *e, const struct tb_insn *ti, uint32_t off, uint32_t next)
 {
@@ -573,12 +635,16 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		if (k + 1 < b->ninsn) {
 			/* rip moved elsewhere (taken branch, REP restart, INT n), or
 			 * a store hit this page: leave the block. */
-			emit_lea_rax_r12(e, next);
-			b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
-			exits[k].taken = emit_jne_fixup(e);
-			b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, b->gen);
-			exits[k].gen = emit_jne_fixup(e);
-			exits[k].direct = jit_direct_target(&ti->insn, next, &exits[k].target);
+			if (jit_may_branch(&ti->insn)) {
+				emit_lea_rax_r12(e, next);
+				b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
+				exits[k].taken = emit_jne_fixup(e);
+				exits[k].direct = jit_direct_target(&ti->insn, next, &exits[k].target);
+			}
+			if (jit_may_store(&ti->insn)) {
+				b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, b->gen);
+				exits[k].gen = emit_jne_fixup(e);
+			}
 		}
 		off = next;
 	}
