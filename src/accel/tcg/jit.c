@@ -130,6 +130,7 @@ enum { H_RAX = 0, H_RCX = 1, H_RDX = 2 };
 
 static uint32_t gpr_disp(unsigned r)
 {
+	_Static_assert(offsetof(struct x86_cpu, gpr) + 8 * 16 <= 0x80, "gpr[] within disp8 of rbx");
 	return (uint32_t)(offsetof(struct x86_cpu, gpr) + 8 * r);
 }
 
@@ -512,6 +513,80 @@ static void emit_call_handler(struct emit *e, const struct tb_insn *ti, uint32_t
 }
 
 /*
+ * The TLB fast path for an access of size bytes at the linear address in
+ * rax, as mmu.h's loads and stores do it (the entry at the first byte's
+ * index must carry the last byte's page, so page-crossing accesses miss;
+ * code pages never get write entries, so a fast store cannot hit cached
+ * code; non-canonical addresses never match), with the block's privilege
+ * (tb_tag_user). On a hit rax is the host address; a miss jumps to the
+ * returned fixup. Clobbers rcx, rdx.
+ */
+static uint8_t *emit_tlb(struct block_emit *be, unsigned size, bool write)
+{
+	struct emit *e = &be->e;
+	/* rcx = ((la + size - 1) & ~0xfff) | TLB_VALID */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x48); b1(e, (uint8_t)(size - 1));
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID);
+	/* rdx = tlb_index(la) * 5 (entries are 40 bytes: rdx * 8 below) */
+	_Static_assert(sizeof(struct tlb_entry) == 40, "TLB entry size");
+	b1(e, 0x89); b1(e, 0xc2);
+	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);
+	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);
+	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
+				  (tb_tag_user(be->b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	uint32_t tag = tlb + (uint32_t)(write ? offsetof(struct tlb_entry, tag_write)
+					      : offsetof(struct tlb_entry, tag_read));
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3); b4(e, tag); /* cmp rcx, [rbx+rdx*8+tag] */
+	uint8_t *slow = emit_jne_fixup(e);
+	b1(e, 0x48); b1(e, 0x03); b1(e, 0x84); b1(e, 0xd3); /* add rax, [rbx+rdx*8+addend] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	return slow;
+}
+
+/*
+ * PUSH and POP of a 64-bit register: the stack slot through the TLB fast
+ * path (SS has base 0 in 64-bit mode), RSP adjusted after the access, as
+ * the handler orders it; a miss calls the handler. POP RSP is left to it.
+ */
+static bool emit_push_pop(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			  uint32_t next, uint8_t **gen_exit)
+{
+	const struct x86_insn *i = &ti->insn;
+	bool push = i->op == OP_PUSH;
+	if ((i->op != OP_PUSH && i->op != OP_POP) || i->opnd[0] != X86_O_Zv || i->opsize != 8 ||
+	    i->mode != X86_MODE_64 || (!push && i->reg == R_RSP))
+		return false;
+	struct emit *e = &be->e;
+	emit_load(e, true, H_RAX, gpr_disp(R_RSP));
+	if (push) {
+		b1(e, 0x48); b1(e, 0x83); b1(e, 0xe8); b1(e, 8); /* sub rax, 8 */
+	}
+	uint8_t *slow = emit_tlb(be, 8, push);
+	if (push) {
+		emit_load(e, true, H_RCX, gpr_disp(i->reg)); /* PUSH RSP pushes the old value */
+		b1(e, 0x48); b1(e, 0x89); b1(e, 0x08);       /* mov [rax], rcx */
+		b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
+	} else {
+		b1(e, 0x48); b1(e, 0x8b); b1(e, 0x00);       /* mov rax, [rax] */
+		b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
+		emit_store64(e, H_RAX, gpr_disp(i->reg));
+	}
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	patch_rel32(slow, e->p);
+	emit_call_handler(e, ti, off, next);
+	if (push) {
+		b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp [r13], gen */
+		*gen_exit = emit_jne_fixup(e);
+	}
+	patch_rel32(done, e->p);
+	return true;
+}
+
+/*
  * 32/64-bit MOV between a register (or an immediate) and memory: the TLB
  * fast path inline, as mmu.h's loads and stores do it (the entry at the
  * first byte's index must carry the last byte's page, so page-crossing
@@ -547,24 +622,7 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 					   offsetof(struct x86_seg, base));
 		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
 	}
-	/* rcx = ((la + size - 1) & ~0xfff) | TLB_VALID */
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x48); b1(e, (uint8_t)(i->opsize - 1));
-	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID);
-	/* rdx = tlb_index(la) * 5 (entries are 40 bytes: rdx * 8 below) */
-	_Static_assert(sizeof(struct tlb_entry) == 40, "TLB entry size");
-	b1(e, 0x89); b1(e, 0xc2);
-	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);
-	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);
-	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
-				  (tb_tag_user(be->b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
-	uint32_t tag = tlb + (uint32_t)(kind == LOAD ? offsetof(struct tlb_entry, tag_read)
-						   : offsetof(struct tlb_entry, tag_write));
-	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3); b4(e, tag); /* cmp rcx, [rbx+rdx*8+tag] */
-	uint8_t *slow = emit_jne_fixup(e);
-	b1(e, 0x48); b1(e, 0x03); b1(e, 0x84); b1(e, 0xd3); /* add rax, [rbx+rdx*8+addend] */
-	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	uint8_t *slow = emit_tlb(be, i->opsize, kind != LOAD);
 	if (kind == LOAD) {
 		if (wide)
 			b1(e, 0x48);
@@ -626,7 +684,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			off = next;
 			continue;
 		}
-		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen)) {
+		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen) ||
+		    emit_push_pop(&be, ti, off, next, &exits[k].gen)) {
 			last_inline = true;
 			off = next;
 			continue;

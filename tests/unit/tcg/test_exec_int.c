@@ -476,8 +476,23 @@ GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
 		      " mov 8(%rdx), %rbx; movq $-2, 0xffc(%rdx); mov 0xffc(%rdx), %rsi;"
 		      " mov %fs:(%rdx), %edi; mov (%r8), %eax; mov $1, %eax");
 
+/* 64-bit PUSH/POP: inline slots, PUSH RSP's old value, POP RSP through the handler. */
+GUEST_CODE(t_blk_stack, "push %rax; push %rsp; pop %rcx; pop %rdx; push %rbx; pop %rsp; push %rdx");
+
 static void test_blocks(void)
 {
+	reset_long64();
+	uint64_t sp = cpu->gpr[R_RSP];
+	cpu->gpr[R_RAX] = 0x1122334455667788ULL;
+	cpu->gpr[R_RBX] = sp - 0x100;
+	CHECK_EQ(RUN(t_blk_stack), -1);
+	CHECK_EQ(cpu->gpr[R_RCX], sp - 8);
+	CHECK_EQ(cpu->gpr[R_RDX], 0x1122334455667788ULL);
+	CHECK_EQ(cpu->gpr[R_RSP], sp - 0x108);
+	uint64_t q;
+	memcpy(&q, gmem(sp - 0x108), 8);
+	CHECK_EQ(q, 0x1122334455667788ULL);
+
 	reset_long64();
 	memset(gmem(DATA), 0, 0x1010);
 	memcpy(gmem(DATA + 8), "\x44\x33\x22\x11", 4);
@@ -487,7 +502,6 @@ static void test_blocks(void)
 	cpu->seg[SEG_FS].base = 0x1000;
 	CHECK_EQ(RUN(t_blk_mem), EXC_PF);
 	cpu->seg[SEG_FS].base = 0;
-	uint64_t q;
 	memcpy(&q, gmem(DATA), 8);
 	CHECK_EQ(q, 0x0123456789abcdefULL);
 	CHECK_EQ(cpu->gpr[R_RCX], 0x11223344);
