@@ -98,7 +98,7 @@ struct tlb_entry {
 	uint64_t paddr;      /* guest-physical page, for MMIO and invalidation */
 };
 
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1u << TLB_BITS)
 
 union xmm_reg {
