@@ -605,11 +605,13 @@ static uint64_t pick_target(struct diff_rng *r, unsigned size, int mode)
 
 static void patch_add(struct diff_case *c, uint64_t addr, uint64_t val, unsigned size)
 {
-	if (c->npatch >= 4 || addr < DATA_LO || addr + size > DATA_HI)
+	unsigned n = size > 8 ? 8 : size;
+	/* addr may be anything an address computation wrapped to: no addr + n. */
+	if (c->npatch >= 4 || addr < DATA_LO || addr > DATA_HI - n)
 		return;
 	c->patch[c->npatch].addr = addr;
 	c->patch[c->npatch].val = val;
-	c->patch[c->npatch].size = size > 8 ? 8 : size;
+	c->patch[c->npatch].size = n;
 	c->npatch++;
 }
 

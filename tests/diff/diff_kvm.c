@@ -383,6 +383,7 @@ bool kvm_diff_host_has(enum x86_isa isa)
 	case X86_ISA_BMI1: return b7 & (1u << 3);
 	case X86_ISA_MOVBE: return c & (1u << 22);
 	case X86_ISA_CX16: return c & (1u << 13);
+	case X86_ISA_LM: return ed & (1u << 29); /* MOVSXD, SWAPGS */
 	default: return false; /* the rest is not compared (see cases.c) */
 	}
 }

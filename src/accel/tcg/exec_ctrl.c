@@ -57,13 +57,100 @@ static const exec_fn jcc_variants[16] = {
 	exec_jcc_12, exec_jcc_13, exec_jcc_14, exec_jcc_15,
 };
 
+/*
+ * CALL, RET and JMP in 64-bit code (operand size 8: the decoder forces
+ * it): the target is checked before the stack is touched, RSP changes
+ * only once the push or pop succeeded, and the stack needs no segment
+ * step beyond the canonical check.
+ */
+EXEC_INLINE uint64_t target64(struct x86_cpu *cpu, uint64_t t)
+{
+	if (!mmu_canonical(t))
+		cpu_raise(cpu, EXC_GP, 0);
+	return t;
+}
+
+EXEC_INLINE void call64(struct x86_cpu *cpu, uint64_t t)
+{
+	uint64_t sp = cpu->gpr[R_RSP] - 8;
+	t = target64(cpu, t);
+	mmu_st64(cpu, stack_linear64(cpu, sp, 8), cpu->rip);
+	cpu->gpr[R_RSP] = sp;
+	cpu->rip = t;
+}
+
+static void exec_call64_rel(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	call64(cpu, cpu->rip + i->imm);
+}
+
+static void exec_call64_reg(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	call64(cpu, cpu->gpr[i->rm]);
+}
+
+static void exec_call64_mem(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	call64(cpu, mmu_ld64(cpu, insn_linear64(cpu, i, 8)));
+}
+
+EXEC_INLINE void ret64(struct x86_cpu *cpu, uint64_t release)
+{
+	uint64_t sp = cpu->gpr[R_RSP];
+	uint64_t t = target64(cpu, mmu_ld64(cpu, stack_linear64(cpu, sp, 8)));
+	cpu->gpr[R_RSP] = sp + 8 + release;
+	cpu->rip = t;
+}
+
+static void exec_ret64(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	(void)i;
+	ret64(cpu, 0);
+}
+
+static void exec_ret64_iw(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	ret64(cpu, i->imm & 0xffff);
+}
+
+static void exec_jmp64_rel(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	cpu->rip = target64(cpu, cpu->rip + i->imm);
+}
+
+static void exec_jmp64_reg(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	cpu->rip = target64(cpu, cpu->gpr[i->rm]);
+}
+
 exec_fn exec_ctrl_specialize(const struct x86_insn *i)
 {
 	if (i->mode != X86_MODE_64)
 		return NULL;
-	if (i->op == OP_JCC)
+	const unsigned f = i->opnd[0];
+	const bool mem = x86_insn_is_mem(i);
+	switch (i->op) {
+	case OP_JCC:
 		return jcc_variants[i->cc & 15];
-	return NULL;
+	case OP_CALL:
+		if (i->opsize != 8)
+			return NULL;
+		if (f == X86_O_Jz)
+			return exec_call64_rel;
+		return f == X86_O_Ev ? (mem ? exec_call64_mem : exec_call64_reg) : NULL;
+	case OP_RET:
+		if (i->opsize != 8)
+			return NULL;
+		return f == X86_O_Iw ? exec_ret64_iw : f == X86_O_NONE ? exec_ret64 : NULL;
+	case OP_JMP:
+		if (i->opsize != 8)
+			return NULL;
+		if (f == X86_O_Jb || f == X86_O_Jz)
+			return exec_jmp64_rel;
+		return f == X86_O_Ev && !mem ? exec_jmp64_reg : NULL;
+	default:
+		return NULL;
+	}
 }
 
 /* Forms Jb/Jz (relative) and Ev (absolute, from a register or memory). */

@@ -8,6 +8,10 @@
  * Stack instructions that touch several slots check every slot (read
  * them, or probe the writes) before the first register or memory write,
  * so a #SS/#PF leaves the instruction undone.
+ *
+ * The hottest forms also have handlers with form and size fixed at
+ * block-build time (exec_data_specialize, at the end of the file); each
+ * must behave exactly as the generic handler of its operation.
  */
 #include "accel/tcg/exec_int.h"
 
@@ -75,13 +79,40 @@ MOV_VARIANT(exec_mov_zv_iv_4, 4, X86_O_Zv, X86_O_Iv)
 MOV_VARIANT(exec_mov_zv_iv_8, 8, X86_O_Zv, X86_O_Iv)
 MOV_VARIANT(exec_mov_ev_iz_4, 4, X86_O_Ev, X86_O_Iz)
 MOV_VARIANT(exec_mov_ev_iz_8, 8, X86_O_Ev, X86_O_Iz)
+/* Byte and word moves, in any mode. */
+MOV_VARIANT(exec_mov_eb_gb, 1, X86_O_Eb, X86_O_Gb)
+MOV_VARIANT(exec_mov_gb_eb, 1, X86_O_Gb, X86_O_Eb)
+MOV_VARIANT(exec_mov_zb_ib, 1, X86_O_Zb, X86_O_Ib)
+MOV_VARIANT(exec_mov_eb_ib, 1, X86_O_Eb, X86_O_Ib)
+MOV_VARIANT(exec_mov_ev_gv_2, 2, X86_O_Ev, X86_O_Gv)
+MOV_VARIANT(exec_mov_gv_ev_2, 2, X86_O_Gv, X86_O_Ev)
+MOV_VARIANT(exec_mov_ev_iz_2, 2, X86_O_Ev, X86_O_Iz)
 
-exec_fn exec_data_specialize(const struct x86_insn *i)
+/* The form-fixed MOV for i in any mode, or NULL. */
+static exec_fn mov_specialize(const struct x86_insn *i)
 {
-	if (i->op != OP_MOV || (i->opsize != 4 && i->opsize != 8))
-		return NULL;
-	bool q = i->opsize == 8;
 	unsigned d = i->opnd[0], s = i->opnd[1];
+	if (i->opsize == 1) {
+		if (d == X86_O_Eb && s == X86_O_Gb)
+			return exec_mov_eb_gb;
+		if (d == X86_O_Gb && s == X86_O_Eb)
+			return exec_mov_gb_eb;
+		if (d == X86_O_Zb && s == X86_O_Ib)
+			return exec_mov_zb_ib;
+		if (d == X86_O_Eb && s == X86_O_Ib)
+			return exec_mov_eb_ib;
+		return NULL;
+	}
+	if (i->opsize == 2) {
+		if (d == X86_O_Ev && s == X86_O_Gv)
+			return exec_mov_ev_gv_2;
+		if (d == X86_O_Gv && s == X86_O_Ev)
+			return exec_mov_gv_ev_2;
+		if (d == X86_O_Ev && s == X86_O_Iz)
+			return exec_mov_ev_iz_2;
+		return NULL;
+	}
+	bool q = i->opsize == 8;
 	if (d == X86_O_Ev && s == X86_O_Gv)
 		return q ? exec_mov_ev_gv_8 : exec_mov_ev_gv_4;
 	if (d == X86_O_Gv && s == X86_O_Ev)
@@ -113,11 +144,14 @@ static void exec_movsx(struct x86_cpu *cpu, const struct x86_insn *i)
 	reg_write(cpu, i, i->reg, i->opsize, (uint64_t)exec_sext(rm_read(cpu, i, ss), ss));
 }
 
-/* MOVSXD Gv, Ed: without REX.W it is a plain 32- (or 16-) bit move. */
+/*
+ * MOVSXD Gv, Ed: without REX.W it is a plain 32- (or 16-) bit move. The
+ * source is a doubleword even for a 16-bit destination: the CPU reads
+ * (and faults on) all four bytes.
+ */
 static void exec_movsxd(struct x86_cpu *cpu, const struct x86_insn *i)
 {
-	unsigned size = i->opsize, ss = size < 4 ? size : 4;
-	reg_write(cpu, i, i->reg, size, (uint64_t)exec_sext(rm_read(cpu, i, ss), ss));
+	reg_write(cpu, i, i->reg, i->opsize, (uint64_t)exec_sext(rm_read(cpu, i, 4), 4));
 }
 
 /* The effective address is already cut to the address size; the write cuts to opsize. */
@@ -512,6 +546,352 @@ static void exec_leave(struct x86_cpu *cpu, const struct x86_insn *i)
 	uint64_t v = seg_load_val(cpu, SEG_SS, sp, size);
 	reg_write_sized(cpu, R_RSP, ss, (sp + size) & sm);
 	reg_write_sized(cpu, R_RBP, size, v);
+}
+
+/* ---- specialised forms ------------------------------------------------------ */
+
+/*
+ * Handlers for 64-bit code with form and size fixed at block-build time
+ * (exec_data_specialize): 64-bit mode needs no segment checks beyond the
+ * FS/GS base and canonical addresses, and the stack is always 8 bytes
+ * wide with no SS base. Byte forms are taken only when the register is the
+ * low byte of its GPR (REX present, or not AH..BH); the rest stay generic.
+ * Every one reads (and so faults) before it writes anything.
+ */
+
+/* MOV between registers, and MOV with memory or an immediate. */
+EXEC_INLINE void mov64_reg(struct x86_cpu *cpu, unsigned dst, unsigned src, unsigned size)
+{
+	reg_write_sized(cpu, dst, size, cpu->gpr[src]);
+}
+
+static void exec_mov_eg_rr_4(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_reg(cpu, i->rm, i->reg, 4); }
+static void exec_mov_eg_rr_8(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_reg(cpu, i->rm, i->reg, 8); }
+static void exec_mov_ge_rr_4(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_reg(cpu, i->reg, i->rm, 4); }
+static void exec_mov_ge_rr_8(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_reg(cpu, i->reg, i->rm, 8); }
+
+EXEC_INLINE void mov64_store(struct x86_cpu *cpu, const struct x86_insn *i, unsigned size, bool imm)
+{
+	uint64_t v = imm ? i->imm : cpu->gpr[i->reg];
+	mem_store(cpu, insn_linear64(cpu, i, size), size, v);
+}
+
+EXEC_INLINE void mov64_load(struct x86_cpu *cpu, const struct x86_insn *i, unsigned size)
+{
+	reg_write_sized(cpu, i->reg, size, mem_load(cpu, insn_linear64(cpu, i, size), size));
+}
+
+#define MOV64_MEM_VARIANTS(sz)                                                                    \
+	static void exec_mov64_st_##sz(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_store(cpu, i, sz, false); } \
+	static void exec_mov64_sti_##sz(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_store(cpu, i, sz, true); } \
+	static void exec_mov64_ld_##sz(struct x86_cpu *cpu, const struct x86_insn *i) { mov64_load(cpu, i, sz); }
+MOV64_MEM_VARIANTS(1)
+MOV64_MEM_VARIANTS(2)
+MOV64_MEM_VARIANTS(4)
+MOV64_MEM_VARIANTS(8)
+
+static void exec_mov64_ri_4(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	cpu->gpr[i->rm] = (uint32_t)i->imm;
+}
+
+static void exec_mov64_ri_8(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	cpu->gpr[i->rm] = i->imm;
+}
+
+static exec_fn mov64_specialize(const struct x86_insn *i)
+{
+	static const exec_fn st[4] = { exec_mov64_st_1, exec_mov64_st_2, exec_mov64_st_4, exec_mov64_st_8 };
+	static const exec_fn sti[4] = { exec_mov64_sti_1, exec_mov64_sti_2, exec_mov64_sti_4,
+					exec_mov64_sti_8 };
+	static const exec_fn ld[4] = { exec_mov64_ld_1, exec_mov64_ld_2, exec_mov64_ld_4, exec_mov64_ld_8 };
+	const unsigned d = i->opnd[0], s = i->opnd[1], size = i->opsize;
+	const unsigned sz = size == 1 ? 0 : size == 2 ? 1 : size == 4 ? 2 : 3;
+	const bool q = size == 8, mem = x86_insn_is_mem(i);
+	if (mem) {
+		bool high = size == 1 && x86_insn_byte_reg_is_high(i, i->reg);
+		if ((d == X86_O_Ev || d == X86_O_Eb) && (s == X86_O_Gv || s == X86_O_Gb))
+			return high ? NULL : st[sz];
+		if ((d == X86_O_Gv || d == X86_O_Gb) && (s == X86_O_Ev || s == X86_O_Eb))
+			return high ? NULL : ld[sz];
+		if ((d == X86_O_Ev && s == X86_O_Iz) || (d == X86_O_Eb && s == X86_O_Ib))
+			return sti[sz];
+		return NULL;
+	}
+	if (size != 4 && size != 8)
+		return NULL;
+	if (d == X86_O_Ev && s == X86_O_Gv)
+		return q ? exec_mov_eg_rr_8 : exec_mov_eg_rr_4;
+	if (d == X86_O_Gv && s == X86_O_Ev)
+		return q ? exec_mov_ge_rr_8 : exec_mov_ge_rr_4;
+	if (d == X86_O_Ev && s == X86_O_Iz)
+		return q ? exec_mov64_ri_8 : exec_mov64_ri_4;
+	return NULL;
+}
+
+/*
+ * MOVZX/MOVSX Gv, Eb/Ew and MOVSXD Gv, Ed. A zero-extended byte or word
+ * is the same whether the destination is 32 or 64 bits wide.
+ */
+EXEC_INLINE uint64_t ext_src(struct x86_cpu *cpu, const struct x86_insn *i, unsigned ss, bool mem,
+			     bool high)
+{
+	if (mem)
+		return mem_load(cpu, insn_linear64(cpu, i, ss), ss);
+	if (high)
+		return (cpu->gpr[i->rm - 4] >> 8) & 0xff;
+	return cpu->gpr[i->rm] & exec_mask(ss);
+}
+
+#define MOVZX_VARIANT(name, ss, mem, high) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { cpu->gpr[i->reg] = ext_src(cpu, i, ss, mem, high); }
+MOVZX_VARIANT(exec_movzx_b_reg, 1, false, false)
+MOVZX_VARIANT(exec_movzx_b_high, 1, false, true)
+MOVZX_VARIANT(exec_movzx_b_mem, 1, true, false)
+MOVZX_VARIANT(exec_movzx_w_reg, 2, false, false)
+MOVZX_VARIANT(exec_movzx_w_mem, 2, true, false)
+
+EXEC_INLINE void movsx_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned ss,
+			     unsigned size, bool mem)
+{
+	reg_write_sized(cpu, i->reg, size, (uint64_t)exec_sext(ext_src(cpu, i, ss, mem, false), ss));
+}
+
+#define MOVSX_VARIANT(name, ss, size, mem) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { movsx_fixed(cpu, i, ss, size, mem); }
+MOVSX_VARIANT(exec_movsx_b_reg_4, 1, 4, false)
+MOVSX_VARIANT(exec_movsx_b_reg_8, 1, 8, false)
+MOVSX_VARIANT(exec_movsx_b_mem_4, 1, 4, true)
+MOVSX_VARIANT(exec_movsx_b_mem_8, 1, 8, true)
+MOVSX_VARIANT(exec_movsx_w_reg_4, 2, 4, false)
+MOVSX_VARIANT(exec_movsx_w_reg_8, 2, 8, false)
+MOVSX_VARIANT(exec_movsx_w_mem_4, 2, 4, true)
+MOVSX_VARIANT(exec_movsx_w_mem_8, 2, 8, true)
+/* MOVSXD at 64 bits sign-extends; at 32 it is a plain 32-bit move. */
+MOVSX_VARIANT(exec_movsxd_reg_8, 4, 8, false)
+MOVSX_VARIANT(exec_movsxd_mem_8, 4, 8, true)
+MOVSX_VARIANT(exec_movsxd_reg_4, 4, 4, false)
+MOVSX_VARIANT(exec_movsxd_mem_4, 4, 4, true)
+
+static exec_fn ext_specialize(const struct x86_insn *i)
+{
+	const bool q = i->opsize == 8, mem = x86_insn_is_mem(i);
+	const bool byte = i->opnd[1] == X86_O_Eb;
+	if (i->opsize != 4 && i->opsize != 8)
+		return NULL;
+	if (i->op == OP_MOVSXD)
+		return mem ? (q ? exec_movsxd_mem_8 : exec_movsxd_mem_4)
+			   : (q ? exec_movsxd_reg_8 : exec_movsxd_reg_4);
+	if (i->opnd[1] != X86_O_Eb && i->opnd[1] != X86_O_Ew)
+		return NULL;
+	bool high = byte && !mem && x86_insn_byte_reg_is_high(i, i->rm);
+	if (i->op == OP_MOVZX) {
+		if (byte)
+			return mem ? exec_movzx_b_mem : high ? exec_movzx_b_high : exec_movzx_b_reg;
+		return mem ? exec_movzx_w_mem : exec_movzx_w_reg;
+	}
+	if (high)
+		return NULL;
+	if (byte)
+		return mem ? (q ? exec_movsx_b_mem_8 : exec_movsx_b_mem_4)
+			   : (q ? exec_movsx_b_reg_8 : exec_movsx_b_reg_4);
+	return mem ? (q ? exec_movsx_w_mem_8 : exec_movsx_w_mem_4)
+		   : (q ? exec_movsx_w_reg_8 : exec_movsx_w_reg_4);
+}
+
+/*
+ * LEA with a 64-bit address size, by addressing form: base+disp,
+ * base+index*scale+disp, index*scale+disp, RIP+disp.
+ */
+enum lea_form { LEA_B, LEA_BI, LEA_I, LEA_RIP };
+
+EXEC_INLINE void lea_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned form,
+			   unsigned size)
+{
+	uint64_t ea = (uint64_t)i->disp;
+	if (form == LEA_B || form == LEA_BI)
+		ea += cpu->gpr[i->base];
+	if (form == LEA_BI || form == LEA_I)
+		ea += cpu->gpr[i->index] << i->scale;
+	if (form == LEA_RIP)
+		ea += cpu->rip;
+	reg_write_sized(cpu, i->reg, size, ea);
+}
+
+#define LEA_VARIANT(name, form, size) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { lea_fixed(cpu, i, form, size); }
+LEA_VARIANT(exec_lea_b_4, LEA_B, 4)
+LEA_VARIANT(exec_lea_b_8, LEA_B, 8)
+LEA_VARIANT(exec_lea_bi_4, LEA_BI, 4)
+LEA_VARIANT(exec_lea_bi_8, LEA_BI, 8)
+LEA_VARIANT(exec_lea_i_4, LEA_I, 4)
+LEA_VARIANT(exec_lea_i_8, LEA_I, 8)
+LEA_VARIANT(exec_lea_rip_4, LEA_RIP, 4)
+LEA_VARIANT(exec_lea_rip_8, LEA_RIP, 8)
+
+static exec_fn lea_specialize(const struct x86_insn *i)
+{
+	static const exec_fn v[4][2] = {
+		[LEA_B] = { exec_lea_b_4, exec_lea_b_8 },
+		[LEA_BI] = { exec_lea_bi_4, exec_lea_bi_8 },
+		[LEA_I] = { exec_lea_i_4, exec_lea_i_8 },
+		[LEA_RIP] = { exec_lea_rip_4, exec_lea_rip_8 },
+	};
+	if ((i->opsize != 4 && i->opsize != 8) || i->addrsize != 8 || !x86_insn_is_mem(i))
+		return NULL;
+	bool b = i->base != X86_REG_NONE, x = i->index != X86_REG_NONE;
+	unsigned form;
+	if (x86_insn_riprel(i))
+		form = LEA_RIP;
+	else if (b)
+		form = x ? LEA_BI : LEA_B;
+	else if (x)
+		form = LEA_I;
+	else
+		return NULL;
+	if (form == LEA_RIP && (b || x))
+		return NULL;
+	return v[form][i->opsize == 8];
+}
+
+/*
+ * CMOVcc and SETcc with the condition fixed, so it folds into
+ * cc_cond_fixed's inline answers. As exec_cmovcc: the source is read (and
+ * may fault) whatever the condition, and a false condition still
+ * zero-extends a 32-bit destination.
+ */
+EXEC_INLINE void cmov_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned cc,
+			    unsigned size, bool mem)
+{
+	uint64_t v = mem ? mem_load(cpu, insn_linear64(cpu, i, size), size) : cpu->gpr[i->rm];
+	if (!cc_cond_fixed(cpu, cc))
+		v = cpu->gpr[i->reg];
+	reg_write_sized(cpu, i->reg, size, v);
+}
+
+EXEC_INLINE void setcc_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned cc, bool mem)
+{
+	if (mem) {
+		uint64_t la = insn_linear64(cpu, i, 1);
+		mmu_st8(cpu, la, cc_cond_fixed(cpu, cc));
+	} else {
+		reg_write_sized(cpu, i->rm, 1, cc_cond_fixed(cpu, cc));
+	}
+}
+
+#define CC_VARIANTS(cc)                                                                            \
+	static void exec_cmov_##cc##_r4(struct x86_cpu *cpu, const struct x86_insn *i) { cmov_fixed(cpu, i, cc, 4, false); } \
+	static void exec_cmov_##cc##_r8(struct x86_cpu *cpu, const struct x86_insn *i) { cmov_fixed(cpu, i, cc, 8, false); } \
+	static void exec_cmov_##cc##_m4(struct x86_cpu *cpu, const struct x86_insn *i) { cmov_fixed(cpu, i, cc, 4, true); } \
+	static void exec_cmov_##cc##_m8(struct x86_cpu *cpu, const struct x86_insn *i) { cmov_fixed(cpu, i, cc, 8, true); } \
+	static void exec_setcc_##cc##_r(struct x86_cpu *cpu, const struct x86_insn *i) { setcc_fixed(cpu, i, cc, false); } \
+	static void exec_setcc_##cc##_m(struct x86_cpu *cpu, const struct x86_insn *i) { setcc_fixed(cpu, i, cc, true); }
+CC_VARIANTS(0) CC_VARIANTS(1) CC_VARIANTS(2) CC_VARIANTS(3)
+CC_VARIANTS(4) CC_VARIANTS(5) CC_VARIANTS(6) CC_VARIANTS(7)
+CC_VARIANTS(8) CC_VARIANTS(9) CC_VARIANTS(10) CC_VARIANTS(11)
+CC_VARIANTS(12) CC_VARIANTS(13) CC_VARIANTS(14) CC_VARIANTS(15)
+
+#define CMOV_ROW(cc) { exec_cmov_##cc##_r4, exec_cmov_##cc##_r8, exec_cmov_##cc##_m4, exec_cmov_##cc##_m8 }
+static const exec_fn cmov_variants[16][4] = {
+	CMOV_ROW(0), CMOV_ROW(1), CMOV_ROW(2), CMOV_ROW(3), CMOV_ROW(4), CMOV_ROW(5),
+	CMOV_ROW(6), CMOV_ROW(7), CMOV_ROW(8), CMOV_ROW(9), CMOV_ROW(10), CMOV_ROW(11),
+	CMOV_ROW(12), CMOV_ROW(13), CMOV_ROW(14), CMOV_ROW(15),
+};
+
+#define SETCC_ROW(cc) { exec_setcc_##cc##_r, exec_setcc_##cc##_m }
+static const exec_fn setcc_variants[16][2] = {
+	SETCC_ROW(0), SETCC_ROW(1), SETCC_ROW(2), SETCC_ROW(3), SETCC_ROW(4), SETCC_ROW(5),
+	SETCC_ROW(6), SETCC_ROW(7), SETCC_ROW(8), SETCC_ROW(9), SETCC_ROW(10), SETCC_ROW(11),
+	SETCC_ROW(12), SETCC_ROW(13), SETCC_ROW(14), SETCC_ROW(15),
+};
+
+/* PUSH r64 / imm and POP r64: RSP changes only once the access succeeded. */
+static void exec_push64_reg(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	uint64_t v = cpu->gpr[i->reg], sp = cpu->gpr[R_RSP] - 8;
+	mmu_st64(cpu, stack_linear64(cpu, sp, 8), v);
+	cpu->gpr[R_RSP] = sp;
+}
+
+static void exec_push64_imm(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	uint64_t sp = cpu->gpr[R_RSP] - 8;
+	mmu_st64(cpu, stack_linear64(cpu, sp, 8), i->imm);
+	cpu->gpr[R_RSP] = sp;
+}
+
+static void exec_pop64_reg(struct x86_cpu *cpu, const struct x86_insn *i)
+{
+	uint64_t sp = cpu->gpr[R_RSP];
+	uint64_t v = mmu_ld64(cpu, stack_linear64(cpu, sp, 8));
+	cpu->gpr[R_RSP] = sp + 8;
+	cpu->gpr[i->reg] = v; /* after: POP RSP loads the popped value */
+}
+
+/* XCHG between registers (Ev,Gv register form, and Zv,rAX). */
+EXEC_INLINE void xchg_fixed(struct x86_cpu *cpu, unsigned r1, unsigned r2, unsigned size)
+{
+	uint64_t a = cpu->gpr[r1], b = cpu->gpr[r2];
+	reg_write_sized(cpu, r1, size, b);
+	reg_write_sized(cpu, r2, size, a);
+}
+
+static void exec_xchg_eg_4(struct x86_cpu *cpu, const struct x86_insn *i) { xchg_fixed(cpu, i->rm, i->reg, 4); }
+static void exec_xchg_eg_8(struct x86_cpu *cpu, const struct x86_insn *i) { xchg_fixed(cpu, i->rm, i->reg, 8); }
+static void exec_xchg_za_4(struct x86_cpu *cpu, const struct x86_insn *i) { xchg_fixed(cpu, i->reg, R_RAX, 4); }
+static void exec_xchg_za_8(struct x86_cpu *cpu, const struct x86_insn *i) { xchg_fixed(cpu, i->reg, R_RAX, 8); }
+
+static exec_fn data64_specialize(const struct x86_insn *i)
+{
+	const bool mem = x86_insn_is_mem(i), q = i->opsize == 8;
+	const unsigned d = i->opnd[0];
+	switch (i->op) {
+	case OP_MOV:
+		return mov64_specialize(i);
+	case OP_MOVZX: case OP_MOVSX: case OP_MOVSXD:
+		return ext_specialize(i);
+	case OP_LEA:
+		return lea_specialize(i);
+	case OP_CMOVCC:
+		if (i->opsize != 4 && i->opsize != 8)
+			return NULL;
+		return cmov_variants[i->cc & 15][(mem ? 2 : 0) + q];
+	case OP_SETCC:
+		if (!mem && x86_insn_byte_reg_is_high(i, i->rm))
+			return NULL;
+		return setcc_variants[i->cc & 15][mem];
+	case OP_PUSH:
+		if (i->opsize != 8)
+			return NULL;
+		if (d == X86_O_Zv)
+			return exec_push64_reg;
+		if (d == X86_O_Iz || d == X86_O_Ibs)
+			return exec_push64_imm;
+		return NULL;
+	case OP_POP:
+		return i->opsize == 8 && d == X86_O_Zv ? exec_pop64_reg : NULL;
+	case OP_XCHG:
+		if ((i->opsize != 4 && i->opsize != 8) || mem)
+			return NULL;
+		if (d == X86_O_Ev)
+			return q ? exec_xchg_eg_8 : exec_xchg_eg_4;
+		if (d == X86_O_Zv)
+			return q ? exec_xchg_za_8 : exec_xchg_za_4;
+		return NULL;
+	default:
+		return NULL;
+	}
+}
+
+exec_fn exec_data_specialize(const struct x86_insn *i)
+{
+	if (i->mode == X86_MODE_64 && !x86_insn_lock(i)) {
+		exec_fn f = data64_specialize(i);
+		if (f)
+			return f;
+	}
+	return i->op == OP_MOV ? mov_specialize(i) : NULL;
 }
 
 void exec_data_register(exec_fn *t)

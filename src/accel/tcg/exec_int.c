@@ -12,6 +12,11 @@
  * Memory destinations are translated for write before they are read, so
  * a read-modify-write faults before anything changes; LOCK goes through
  * mem_rmw_locked (host atomics on the guest RAM page).
+ *
+ * The hottest forms in 64-bit code also have handlers with form and size
+ * fixed at block-build time (exec_int_specialize): the ALU group below,
+ * the rest under "specialised forms". Each records exactly the lazy flags
+ * its generic handler records.
  */
 #include "accel/tcg/exec_int.h"
 
@@ -136,9 +141,10 @@ static void exec_test(struct x86_cpu *cpu, const struct x86_insn *i) { alu_op(cp
  * The ALU group in 64-bit code with kind, form, size and register/memory
  * fixed at block-build time (exec_int_specialize): the generic alu_op
  * spends more on working out its operands than on the operation. Only
- * unlocked 32/64-bit forms are covered (no byte-register aliasing, no
- * LOCK), and 64-bit mode means the segment step is just the FS/GS base and
- * the canonical check. ADC/SBB stay generic: they are rare.
+ * unlocked 8/32/64-bit forms are covered, byte forms only when no operand
+ * is AH..BH (so a byte register is the low byte of its GPR), and 64-bit
+ * mode means the segment step is just the FS/GS base and the canonical
+ * check. ADC/SBB take the carry from cc_cond_fixed's inline answers.
  */
 enum alu_form { AF_EG_REG, AF_EG_MEM, AF_GE_REG, AF_GE_MEM, AF_EI_REG, AF_EI_MEM, AF_AI };
 
@@ -147,6 +153,7 @@ EXEC_INLINE void alu_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsign
 {
 	const uint64_t m = exec_mask(size);
 	const bool writes = k != ALU_CMP && k != ALU_TEST;
+	const bool cf = (k == ALU_ADC || k == ALU_SBB) ? cc_cond_fixed(cpu, 2) : false;
 	uint64_t a, b, r;
 	unsigned dr;
 	switch (form) {
@@ -155,14 +162,14 @@ EXEC_INLINE void alu_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsign
 		a = cpu->gpr[dr] & m;
 		b = form == AF_EG_REG ? cpu->gpr[i->reg] : form == AF_GE_REG ? cpu->gpr[i->rm] : i->imm;
 		b &= m;
-		r = alu_calc(k, a, b, false) & m;
+		r = alu_calc(k, a, b, cf) & m;
 		if (writes)
 			reg_write_sized(cpu, dr, size, r);
 		break;
 	case AF_GE_MEM:
 		a = cpu->gpr[i->reg] & m;
 		b = mem_load(cpu, insn_linear64(cpu, i, size), size);
-		r = alu_calc(k, a, b, false) & m;
+		r = alu_calc(k, a, b, cf) & m;
 		if (writes)
 			reg_write_sized(cpu, i->reg, size, r);
 		break;
@@ -171,72 +178,79 @@ EXEC_INLINE void alu_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsign
 		b = (form == AF_EG_MEM ? cpu->gpr[i->reg] : i->imm) & m;
 		if (!writes) {
 			a = mem_load(cpu, la, size);
-			r = alu_calc(k, a, b, false) & m;
+			r = alu_calc(k, a, b, cf) & m;
 			break;
 		}
 		void *host = mem_host_rw(cpu, la, size);
 		if (mmu_likely(host != NULL)) {
 			a = host_load(host, size);
-			r = alu_calc(k, a, b, false) & m;
+			r = alu_calc(k, a, b, cf) & m;
 			host_store(host, size, r);
 		} else {
 			a = mem_load_rmw(cpu, la, size);
-			r = alu_calc(k, a, b, false) & m;
+			r = alu_calc(k, a, b, cf) & m;
 			mem_store(cpu, la, size, r);
 		}
 		break;
 	}
 	}
-	if (k == ALU_ADD)
+	if (k == ALU_ADD) {
 		cc_set(cpu, CC_ADD, size, a, b, r);
-	else if (k == ALU_SUB || k == ALU_CMP)
+	} else if (k == ALU_SUB || k == ALU_CMP) {
 		cc_set(cpu, CC_SUB, size, a, b, r);
-	else
+	} else if (k == ALU_ADC || k == ALU_SBB) {
+		cc_set(cpu, k == ALU_ADC ? CC_ADC : CC_SBB, size, a, b, r);
+		cpu->cc.carry = cf;
+	} else {
 		cc_set_logic(cpu, size, r);
+	}
 }
 
 #define ALU_VARIANT(name, k, size, form) \
 	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { alu_fixed(cpu, i, k, size, form); }
+#define ALU_VARIANTS_SIZE(kname, k, sz)                                     \
+	ALU_VARIANT(exec_##kname##_eg_reg_##sz, k, sz, AF_EG_REG)           \
+	ALU_VARIANT(exec_##kname##_eg_mem_##sz, k, sz, AF_EG_MEM)           \
+	ALU_VARIANT(exec_##kname##_ge_reg_##sz, k, sz, AF_GE_REG)           \
+	ALU_VARIANT(exec_##kname##_ge_mem_##sz, k, sz, AF_GE_MEM)           \
+	ALU_VARIANT(exec_##kname##_ei_reg_##sz, k, sz, AF_EI_REG)           \
+	ALU_VARIANT(exec_##kname##_ei_mem_##sz, k, sz, AF_EI_MEM)           \
+	ALU_VARIANT(exec_##kname##_ai_##sz, k, sz, AF_AI)
+#define ALU_ROW(kname, f) \
+	{ exec_##kname##_##f##_1, exec_##kname##_##f##_4, exec_##kname##_##f##_8 }
+/* Indexed by form, then by size: 1, 4, 8. */
 #define ALU_VARIANTS(kname, k)                                              \
-	ALU_VARIANT(exec_##kname##_eg_reg_4, k, 4, AF_EG_REG)               \
-	ALU_VARIANT(exec_##kname##_eg_reg_8, k, 8, AF_EG_REG)               \
-	ALU_VARIANT(exec_##kname##_eg_mem_4, k, 4, AF_EG_MEM)               \
-	ALU_VARIANT(exec_##kname##_eg_mem_8, k, 8, AF_EG_MEM)               \
-	ALU_VARIANT(exec_##kname##_ge_reg_4, k, 4, AF_GE_REG)               \
-	ALU_VARIANT(exec_##kname##_ge_reg_8, k, 8, AF_GE_REG)               \
-	ALU_VARIANT(exec_##kname##_ge_mem_4, k, 4, AF_GE_MEM)               \
-	ALU_VARIANT(exec_##kname##_ge_mem_8, k, 8, AF_GE_MEM)               \
-	ALU_VARIANT(exec_##kname##_ei_reg_4, k, 4, AF_EI_REG)               \
-	ALU_VARIANT(exec_##kname##_ei_reg_8, k, 8, AF_EI_REG)               \
-	ALU_VARIANT(exec_##kname##_ei_mem_4, k, 4, AF_EI_MEM)               \
-	ALU_VARIANT(exec_##kname##_ei_mem_8, k, 8, AF_EI_MEM)               \
-	ALU_VARIANT(exec_##kname##_ai_4, k, 4, AF_AI)                       \
-	ALU_VARIANT(exec_##kname##_ai_8, k, 8, AF_AI)                       \
-	static const exec_fn alu_variants_##kname[7][2] = {                 \
-		[AF_EG_REG] = { exec_##kname##_eg_reg_4, exec_##kname##_eg_reg_8 }, \
-		[AF_EG_MEM] = { exec_##kname##_eg_mem_4, exec_##kname##_eg_mem_8 }, \
-		[AF_GE_REG] = { exec_##kname##_ge_reg_4, exec_##kname##_ge_reg_8 }, \
-		[AF_GE_MEM] = { exec_##kname##_ge_mem_4, exec_##kname##_ge_mem_8 }, \
-		[AF_EI_REG] = { exec_##kname##_ei_reg_4, exec_##kname##_ei_reg_8 }, \
-		[AF_EI_MEM] = { exec_##kname##_ei_mem_4, exec_##kname##_ei_mem_8 }, \
-		[AF_AI] = { exec_##kname##_ai_4, exec_##kname##_ai_8 },         \
+	ALU_VARIANTS_SIZE(kname, k, 1)                                      \
+	ALU_VARIANTS_SIZE(kname, k, 4)                                      \
+	ALU_VARIANTS_SIZE(kname, k, 8)                                      \
+	static const exec_fn alu_variants_##kname[7][3] = {                 \
+		[AF_EG_REG] = ALU_ROW(kname, eg_reg),                       \
+		[AF_EG_MEM] = ALU_ROW(kname, eg_mem),                       \
+		[AF_GE_REG] = ALU_ROW(kname, ge_reg),                       \
+		[AF_GE_MEM] = ALU_ROW(kname, ge_mem),                       \
+		[AF_EI_REG] = ALU_ROW(kname, ei_reg),                       \
+		[AF_EI_MEM] = ALU_ROW(kname, ei_mem),                       \
+		[AF_AI] = ALU_ROW(kname, ai),                               \
 	};
 ALU_VARIANTS(add, ALU_ADD)
 ALU_VARIANTS(or, ALU_OR)
+ALU_VARIANTS(adc, ALU_ADC)
+ALU_VARIANTS(sbb, ALU_SBB)
 ALU_VARIANTS(and, ALU_AND)
 ALU_VARIANTS(sub, ALU_SUB)
 ALU_VARIANTS(xor, ALU_XOR)
 ALU_VARIANTS(cmp, ALU_CMP)
 ALU_VARIANTS(test, ALU_TEST)
 
-exec_fn exec_int_specialize(const struct x86_insn *i)
+/* The specialised ALU handler for i (64-bit mode, unlocked), or NULL. */
+static exec_fn alu_specialize(const struct x86_insn *i)
 {
-	if (i->mode != X86_MODE_64 || (i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i))
-		return NULL;
-	const exec_fn(*v)[2];
+	const exec_fn(*v)[3];
 	switch (i->op) {
 	case OP_ADD: v = alu_variants_add; break;
 	case OP_OR: v = alu_variants_or; break;
+	case OP_ADC: v = alu_variants_adc; break;
+	case OP_SBB: v = alu_variants_sbb; break;
 	case OP_AND: v = alu_variants_and; break;
 	case OP_SUB: v = alu_variants_sub; break;
 	case OP_XOR: v = alu_variants_xor; break;
@@ -244,19 +258,43 @@ exec_fn exec_int_specialize(const struct x86_insn *i)
 	case OP_TEST: v = alu_variants_test; break;
 	default: return NULL;
 	}
-	unsigned d = i->opnd[0], s = i->opnd[1], form;
+	unsigned d = i->opnd[0], s = i->opnd[1], form, sz;
 	bool mem = x86_insn_is_mem(i);
-	if (d == X86_O_Ev && s == X86_O_Gv)
-		form = mem ? AF_EG_MEM : AF_EG_REG;
-	else if (d == X86_O_Gv && s == X86_O_Ev)
-		form = mem ? AF_GE_MEM : AF_GE_REG;
-	else if (d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs))
-		form = mem ? AF_EI_MEM : AF_EI_REG;
-	else if (d == X86_O_rAX && s == X86_O_Iz)
-		form = AF_AI;
-	else
+	if (i->opsize == 1) {
+		sz = 0;
+		if (d == X86_O_Eb && s == X86_O_Gb)
+			form = mem ? AF_EG_MEM : AF_EG_REG;
+		else if (d == X86_O_Gb && s == X86_O_Eb)
+			form = mem ? AF_GE_MEM : AF_GE_REG;
+		else if (d == X86_O_Eb && s == X86_O_Ib)
+			form = mem ? AF_EI_MEM : AF_EI_REG;
+		else if (d == X86_O_AL && s == X86_O_Ib)
+			form = AF_AI;
+		else
+			return NULL;
+		/* Every register the form names must be a low byte. */
+		bool uses_reg = form == AF_EG_REG || form == AF_EG_MEM || form == AF_GE_REG ||
+				form == AF_GE_MEM;
+		bool uses_rm = form == AF_EG_REG || form == AF_GE_REG || form == AF_EI_REG;
+		if ((uses_reg && x86_insn_byte_reg_is_high(i, i->reg)) ||
+		    (uses_rm && x86_insn_byte_reg_is_high(i, i->rm)))
+			return NULL;
+	} else if (i->opsize == 4 || i->opsize == 8) {
+		sz = i->opsize == 4 ? 1 : 2;
+		if (d == X86_O_Ev && s == X86_O_Gv)
+			form = mem ? AF_EG_MEM : AF_EG_REG;
+		else if (d == X86_O_Gv && s == X86_O_Ev)
+			form = mem ? AF_GE_MEM : AF_GE_REG;
+		else if (d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs))
+			form = mem ? AF_EI_MEM : AF_EI_REG;
+		else if (d == X86_O_rAX && s == X86_O_Iz)
+			form = AF_AI;
+		else
+			return NULL;
+	} else {
 		return NULL;
-	return v[form][i->opsize == 8];
+	}
+	return v[form][sz];
 }
 
 /* ---- INC DEC NOT NEG -------------------------------------------------------- */
@@ -821,6 +859,223 @@ static void exec_sahf(struct x86_cpu *cpu, const struct x86_insn *i)
 	(void)i;
 	uint64_t ah = (cpu->gpr[R_RAX] >> 8) & 0xd5;
 	cc_set_eager(cpu, (cc_flags(cpu) & F_OF) | ah);
+}
+
+/* ---- specialised forms -------------------------------------------------------------- */
+
+/*
+ * INC/DEC, NEG/NOT, IMUL and the shifts and rotates with form and size
+ * fixed at block-build time (exec_int_specialize), in 64-bit code, at 32
+ * and 64 bits. Each records exactly what its generic handler records, so
+ * later flag readers cannot tell them apart. Register forms only unless
+ * the memory form is hot (INC/DEC, IMUL).
+ */
+
+EXEC_INLINE void incdec_fixed(struct x86_cpu *cpu, const struct x86_insn *i, bool dec,
+			      unsigned size, bool mem)
+{
+	const uint64_t m = exec_mask(size);
+	const bool cf = cc_cond_fixed(cpu, 2);
+	uint64_t a, r;
+	if (!mem) {
+		a = cpu->gpr[i->rm] & m;
+		r = (dec ? a - 1 : a + 1) & m;
+		reg_write_sized(cpu, i->rm, size, r);
+	} else {
+		uint64_t la = insn_linear64(cpu, i, size);
+		void *host = mem_host_rw(cpu, la, size);
+		if (mmu_likely(host != NULL)) {
+			a = host_load(host, size);
+			r = (dec ? a - 1 : a + 1) & m;
+			host_store(host, size, r);
+		} else {
+			a = mem_load_rmw(cpu, la, size);
+			r = (dec ? a - 1 : a + 1) & m;
+			mem_store(cpu, la, size, r);
+		}
+	}
+	cc_set(cpu, dec ? CC_DEC : CC_INC, size, a, 1, r);
+	cpu->cc.flags = cf ? F_CF : 0;
+}
+
+#define INCDEC_VARIANT(name, dec, size, mem) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { incdec_fixed(cpu, i, dec, size, mem); }
+INCDEC_VARIANT(exec_inc_reg_4, false, 4, false)
+INCDEC_VARIANT(exec_inc_reg_8, false, 8, false)
+INCDEC_VARIANT(exec_inc_mem_4, false, 4, true)
+INCDEC_VARIANT(exec_inc_mem_8, false, 8, true)
+INCDEC_VARIANT(exec_dec_reg_4, true, 4, false)
+INCDEC_VARIANT(exec_dec_reg_8, true, 8, false)
+INCDEC_VARIANT(exec_dec_mem_4, true, 4, true)
+INCDEC_VARIANT(exec_dec_mem_8, true, 8, true)
+
+EXEC_INLINE void negnot_fixed(struct x86_cpu *cpu, const struct x86_insn *i, bool neg,
+			      unsigned size)
+{
+	const uint64_t m = exec_mask(size), a = cpu->gpr[i->rm] & m;
+	const uint64_t r = (neg ? 0 - a : ~a) & m;
+	reg_write_sized(cpu, i->rm, size, r);
+	if (neg)
+		cc_set(cpu, CC_SUB, size, 0, a, r);
+}
+
+static void exec_neg_reg_4(struct x86_cpu *cpu, const struct x86_insn *i) { negnot_fixed(cpu, i, true, 4); }
+static void exec_neg_reg_8(struct x86_cpu *cpu, const struct x86_insn *i) { negnot_fixed(cpu, i, true, 8); }
+static void exec_not_reg_4(struct x86_cpu *cpu, const struct x86_insn *i) { negnot_fixed(cpu, i, false, 4); }
+static void exec_not_reg_8(struct x86_cpu *cpu, const struct x86_insn *i) { negnot_fixed(cpu, i, false, 8); }
+
+/*
+ * IMUL Gv,Ev (a = Gv, b = Ev) and Gv,Ev,imm (a = Ev, b = imm): only the
+ * low half and the overflow matter. The record is exec_imul's.
+ */
+EXEC_INLINE void imul_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned size,
+			    bool mem, bool imm)
+{
+	const uint64_t m = exec_mask(size);
+	uint64_t src = mem ? mem_load(cpu, insn_linear64(cpu, i, size), size) : cpu->gpr[i->rm] & m;
+	uint64_t a = imm ? src : cpu->gpr[i->reg] & m, b = imm ? i->imm & m : src, lo;
+	bool of;
+	if (size == 8) {
+		int64_t p;
+		of = __builtin_mul_overflow((int64_t)a, (int64_t)b, &p);
+		lo = (uint64_t)p;
+	} else {
+		int64_t p = (int64_t)(int32_t)a * (int32_t)b;
+		of = p != (int32_t)p;
+		lo = (uint32_t)p;
+	}
+	reg_write_sized(cpu, i->reg, size, lo);
+	cc_set(cpu, CC_IMUL, size, a, of, lo);
+}
+
+#define IMUL_VARIANT(name, size, mem, imm) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { imul_fixed(cpu, i, size, mem, imm); }
+IMUL_VARIANT(exec_imul_ge_reg_4, 4, false, false)
+IMUL_VARIANT(exec_imul_ge_reg_8, 8, false, false)
+IMUL_VARIANT(exec_imul_ge_mem_4, 4, true, false)
+IMUL_VARIANT(exec_imul_ge_mem_8, 8, true, false)
+IMUL_VARIANT(exec_imul_gei_reg_4, 4, false, true)
+IMUL_VARIANT(exec_imul_gei_reg_8, 8, false, true)
+IMUL_VARIANT(exec_imul_gei_mem_4, 4, true, true)
+IMUL_VARIANT(exec_imul_gei_mem_8, 8, true, true)
+
+/*
+ * Shifts and rotates of a register by Ib, 1 or CL. As in shift_op and
+ * exec_rol/exec_ror: the count is masked to 5 (6) bits, a zero count
+ * changes no flags but still writes (zero-extends) the register, and a
+ * rotate merges CF and OF into the flags as they stand.
+ */
+enum shift_count_form { SC_IMM, SC_ONE, SC_CL };
+
+EXEC_INLINE void shift_fixed(struct x86_cpu *cpu, const struct x86_insn *i, unsigned op,
+			     unsigned size, unsigned cf_form)
+{
+	const unsigned bits = size * 8;
+	const uint64_t m = exec_mask(size);
+	unsigned n = cf_form == SC_ONE ? 1 : cf_form == SC_CL ? (unsigned)cpu->gpr[R_RCX]
+							       : (unsigned)i->imm;
+	n &= bits - 1;
+	const uint64_t a = cpu->gpr[i->rm] & m;
+	uint64_t r;
+	switch (op) {
+	case OP_SHL: r = (a << n) & m; break;
+	case OP_SHR: r = a >> n; break;
+	case OP_SAR: r = (uint64_t)(exec_sext(a, size) >> n) & m; break;
+	case OP_ROL: r = n ? ((a << n) | (a >> (bits - n))) & m : a; break;
+	default: r = n ? ((a >> n) | (a << (bits - n))) & m : a; break; /* OP_ROR */
+	}
+	reg_write_sized(cpu, i->rm, size, r);
+	if (!n)
+		return;
+	if (op == OP_ROL || op == OP_ROR) {
+		const bool msb = (r >> (bits - 1)) & 1;
+		const bool cf = op == OP_ROL ? r & 1 : msb;
+		const bool of = op == OP_ROL ? msb ^ cf : msb ^ ((r >> (bits - 2)) & 1);
+		uint64_t f = cc_flags(cpu) & ~(uint64_t)(F_CF | F_OF);
+		cc_set_eager(cpu, f | (cf ? F_CF : 0) | (of ? F_OF : 0));
+	} else {
+		cc_set(cpu, op == OP_SHL ? CC_SHL : op == OP_SHR ? CC_SHR : CC_SAR, size, a, n, r);
+	}
+}
+
+#define SHIFT_VARIANT(name, op, size, cf_form) \
+	static void name(struct x86_cpu *cpu, const struct x86_insn *i) { shift_fixed(cpu, i, op, size, cf_form); }
+#define SHIFT_VARIANTS(sname, op)                                           \
+	SHIFT_VARIANT(exec_##sname##_imm_4, op, 4, SC_IMM)                  \
+	SHIFT_VARIANT(exec_##sname##_imm_8, op, 8, SC_IMM)                  \
+	SHIFT_VARIANT(exec_##sname##_one_4, op, 4, SC_ONE)                  \
+	SHIFT_VARIANT(exec_##sname##_one_8, op, 8, SC_ONE)                  \
+	SHIFT_VARIANT(exec_##sname##_cl_4, op, 4, SC_CL)                    \
+	SHIFT_VARIANT(exec_##sname##_cl_8, op, 8, SC_CL)                    \
+	static const exec_fn shift_variants_##sname[3][2] = {               \
+		[SC_IMM] = { exec_##sname##_imm_4, exec_##sname##_imm_8 },  \
+		[SC_ONE] = { exec_##sname##_one_4, exec_##sname##_one_8 },  \
+		[SC_CL] = { exec_##sname##_cl_4, exec_##sname##_cl_8 },     \
+	};
+SHIFT_VARIANTS(shl, OP_SHL)
+SHIFT_VARIANTS(shr, OP_SHR)
+SHIFT_VARIANTS(sar, OP_SAR)
+SHIFT_VARIANTS(rol, OP_ROL)
+SHIFT_VARIANTS(ror, OP_ROR)
+
+exec_fn exec_int_specialize(const struct x86_insn *i)
+{
+	if (i->mode != X86_MODE_64 || x86_insn_lock(i))
+		return NULL;
+	switch (i->op) {
+	case OP_ADD: case OP_OR: case OP_ADC: case OP_SBB: case OP_AND: case OP_SUB:
+	case OP_XOR: case OP_CMP: case OP_TEST:
+		return alu_specialize(i);
+	}
+	if (i->opsize != 4 && i->opsize != 8)
+		return NULL;
+	const bool q = i->opsize == 8, mem = x86_insn_is_mem(i);
+	const unsigned d = i->opnd[0], s = i->opnd[1];
+	switch (i->op) {
+	case OP_INC:
+	case OP_DEC: {
+		if (d != X86_O_Ev)
+			return NULL;
+		static const exec_fn v[2][2][2] = {
+			{ { exec_inc_reg_4, exec_inc_reg_8 }, { exec_inc_mem_4, exec_inc_mem_8 } },
+			{ { exec_dec_reg_4, exec_dec_reg_8 }, { exec_dec_mem_4, exec_dec_mem_8 } },
+		};
+		return v[i->op == OP_DEC][mem][q];
+	}
+	case OP_NEG:
+		return d == X86_O_Ev && !mem ? (q ? exec_neg_reg_8 : exec_neg_reg_4) : NULL;
+	case OP_NOT:
+		return d == X86_O_Ev && !mem ? (q ? exec_not_reg_8 : exec_not_reg_4) : NULL;
+	case OP_IMUL: {
+		if (d != X86_O_Gv || s != X86_O_Ev)
+			return NULL;
+		static const exec_fn v[2][2][2] = {
+			{ { exec_imul_ge_reg_4, exec_imul_ge_reg_8 },
+			  { exec_imul_ge_mem_4, exec_imul_ge_mem_8 } },
+			{ { exec_imul_gei_reg_4, exec_imul_gei_reg_8 },
+			  { exec_imul_gei_mem_4, exec_imul_gei_mem_8 } },
+		};
+		unsigned f = i->opnd[2];
+		if (f != X86_O_NONE && f != X86_O_Iz && f != X86_O_Ibs)
+			return NULL;
+		return v[f != X86_O_NONE][mem][q];
+	}
+	case OP_SHL: case OP_SHR: case OP_SAR: case OP_ROL: case OP_ROR: {
+		if (d != X86_O_Ev || mem)
+			return NULL;
+		unsigned cf = s == X86_O_Ib ? SC_IMM : s == X86_O_I1 ? SC_ONE : SC_CL;
+		if (s != X86_O_Ib && s != X86_O_I1 && s != X86_O_CL)
+			return NULL;
+		const exec_fn(*v)[2] = i->op == OP_SHL ? shift_variants_shl
+				       : i->op == OP_SHR ? shift_variants_shr
+				       : i->op == OP_SAR ? shift_variants_sar
+				       : i->op == OP_ROL ? shift_variants_rol
+							 : shift_variants_ror;
+		return v[cf][q];
+	}
+	default:
+		return NULL;
+	}
 }
 
 void exec_int_register(exec_fn *t)

@@ -58,10 +58,35 @@ EXEC_INLINE uint64_t flags_szp(uint64_t res, unsigned size)
 	return f;
 }
 
-/* The six arithmetic flags as they stand (materialises lazy flags). */
+/*
+ * The six arithmetic flags as they stand (materialises lazy flags). Flags
+ * already eager, logic results and ADD/SUB records, the usual state before
+ * a rotate or a bit test, are computed inline as flags.c's cc_compute
+ * does; flags.c computes the rest.
+ */
 EXEC_INLINE uint64_t cc_flags(struct x86_cpu *cpu)
 {
-	return cpu_get_rflags(cpu) & F_ARITH;
+	const struct cc_state *s = &cpu->cc;
+	switch (s->op) {
+	case CC_EAGER:
+		return s->flags & F_ARITH;
+	case CC_LOGIC:
+		return flags_szp(s->res, s->size);
+	case CC_ADD:
+	case CC_SUB: {
+		/* Operands at the top of the register, as in cc_cond_fixed. */
+		const unsigned sh = 64 - s->size * 8;
+		const uint64_t a = s->src1 << sh, b = s->src2 << sh, r = s->res << sh;
+		uint64_t f = flags_szp(s->res, s->size) | ((s->src1 ^ s->src2 ^ s->res) & F_AF);
+		if (s->op == CC_ADD ? r < a : a < b)
+			f |= F_CF;
+		if ((int64_t)(s->op == CC_ADD ? (a ^ r) & (b ^ r) : (a ^ b) & (a ^ r)) < 0)
+			f |= F_OF;
+		return f;
+	}
+	default:
+		return cpu_get_rflags(cpu) & F_ARITH;
+	}
 }
 
 EXEC_INLINE void cc_set_eager(struct x86_cpu *cpu, uint64_t flags)
@@ -70,12 +95,31 @@ EXEC_INLINE void cc_set_eager(struct x86_cpu *cpu, uint64_t flags)
 	cpu->cc.flags = flags & F_ARITH;
 }
 
+/* Condition cc (0-15, as the opcode's low nibble) from materialised flags. */
+EXEC_INLINE bool cc_cond_flags(uint64_t f, unsigned cc)
+{
+	bool v;
+	switch (cc >> 1) {
+	case 0: v = f & F_OF; break;
+	case 1: v = f & F_CF; break;
+	case 2: v = f & F_ZF; break;
+	case 3: v = f & (F_CF | F_ZF); break;
+	case 4: v = f & F_SF; break;
+	case 5: v = f & F_PF; break;
+	case 6: v = !(f & F_SF) != !(f & F_OF); break;
+	default: v = (f & F_ZF) || (!(f & F_SF) != !(f & F_OF)); break;
+	}
+	return (cc & 1) ? !v : v;
+}
+
 /*
- * cpu_cond for a condition fixed at build time: the answers that come
- * straight from a SUB/CMP or logic record (the usual producers before a
- * Jcc) inline, the rest from flags.c. Operands shifted to the top of the
- * register compare like the operand-size values, signed or unsigned,
- * without masking or sign-extending them.
+ * cpu_cond for a condition fixed at build time: eager flags, and the
+ * answers that come straight from a SUB/CMP or logic record (the usual
+ * producers before a Jcc), inline; so is the carry of ADD/ADC/SBB and
+ * INC/DEC (what ADC, SBB and INC/DEC themselves consume); the rest from
+ * flags.c. Operands shifted to the top of the register compare like the
+ * operand-size values, signed or unsigned, without masking or
+ * sign-extending them.
  */
 EXEC_INLINE bool cc_cond_fixed(struct x86_cpu *cpu, unsigned cc)
 {
@@ -83,7 +127,9 @@ EXEC_INLINE bool cc_cond_fixed(struct x86_cpu *cpu, unsigned cc)
 	const unsigned op = s->op, sh = 64 - s->size * 8;
 	const uint64_t r = s->res << sh;
 	bool v;
-	if (op == CC_EAGER || ((cc >> 1) == 5))
+	if (op == CC_EAGER)
+		return cc_cond_flags(s->flags, cc);
+	if ((cc >> 1) == 5)
 		return cpu_cond(cpu, cc);
 	switch (cc >> 1) {
 	case 2: /* E: every lazy record derives ZF from its result */
@@ -109,11 +155,34 @@ EXEC_INLINE bool cc_cond_fixed(struct x86_cpu *cpu, unsigned cc)
 			case 6: v = (int64_t)r < 0; break;
 			default: v = r == 0 || (int64_t)r < 0; break;
 			}
+		} else if ((cc >> 1) == 1) {
+			/* CF, as flags.c's cc_compute derives it. */
+			uint64_t a = s->src1 << sh, b = s->src2 << sh;
+			switch (op) {
+			case CC_ADD: v = r < a; break;
+			case CC_ADC: v = s->carry ? r <= a : r < a; break;
+			case CC_SBB: v = s->carry ? a <= b : a < b; break;
+			case CC_INC: case CC_DEC: v = s->flags & F_CF; break;
+			default: return cpu_cond(cpu, cc);
+			}
 		} else {
 			return cpu_cond(cpu, cc);
 		}
 	}
 	return (cc & 1) ? !v : v;
+}
+
+/*
+ * The linear address of a stack access of size bytes at sp in 64-bit mode
+ * (what seg_linear does for SS there): SS has no base, and an address
+ * that is not canonical is #SS(0).
+ */
+EXEC_INLINE uint64_t stack_linear64(struct x86_cpu *cpu, uint64_t sp, unsigned size)
+{
+	const uint64_t half = 1ULL << 47;
+	if (mmu_likely((((sp + half) | (sp + size - 1 + half)) >> 48) == 0))
+		return sp;
+	seg_raise_noncanonical(cpu, SEG_SS);
 }
 
 /* An E operand being read-modified-written: a register or a linear address. */

@@ -158,6 +158,10 @@ bool cpu_cond(struct x86_cpu *cpu, unsigned cc)
 			r = (s->src1 & m) < (s->src2 & m);
 		else if (op == CC_ADD)
 			r = res < (s->src1 & m);
+		else if (op == CC_ADC)
+			r = s->carry ? res <= (s->src1 & m) : res < (s->src1 & m);
+		else if (op == CC_SBB)
+			r = s->carry ? (s->src1 & m) <= (s->src2 & m) : (s->src1 & m) < (s->src2 & m);
 		else if (op == CC_LOGIC)
 			r = false;
 		else if (op == CC_INC || op == CC_DEC)

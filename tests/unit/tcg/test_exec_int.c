@@ -315,6 +315,33 @@ DIFF(inc_set, "inc %ax; setz %cl; seto %ch; setc %dl; setp %dh");
 DIFF(adc_chain, "add %rbx, %rax; adc %rcx, %rdx; sbb %rax, %rcx");
 DIFF(test_jcc, "test %eax, %ebx; cmovs %rcx, %rdx; cmovle %rbx, %rax");
 DIFF(shl_cmov, "shl %cl, %rax; cmovb %rbx, %rdx; cmovs %rcx, %rbx");
+/*
+ * Sequences whose flag readers (SETcc, CMOVcc, ADC/SBB, INC/DEC, rotates)
+ * meet each lazy record kind the specialised handlers answer inline
+ * (exec_int.h cc_cond_fixed, cc_flags): ADD/ADC/SBB/INC/DEC carries,
+ * logic and eager flags, shifts and IMUL through flags.c. Only flags the
+ * SDM defines at each point are captured.
+ */
+DIFF(add_flags, "add %rbx, %rax; setb %cl; seto %ch; setbe %dl; setl %dh; adc %rax, %rbx");
+DIFF(adc_chain2, "add %ebx, %eax; adc %ecx, %edx; adc %eax, %ebx; setb %cl; setae %ch; sbb %edx, %ecx");
+DIFF(sbb_chain, "sub %rbx, %rax; sbb %rcx, %rdx; sbb %rax, %rbx; cmovb %rax, %rcx; cmovae %rbx, %rdx; sbb %eax, %eax");
+DIFF(incdec_cf, "inc %rax; adc %rbx, %rcx; dec %edx; setc %bl; inc %ecx; sbb %eax, %edx");
+DIFF(rot_logic, "xor %eax, %ebx; ror $7, %eax; setz %cl; setb %ch; rol $3, %rbx; sets %dl; setb %dh; add %rcx, %rdx");
+DIFF(rot_add, "add %rbx, %rax; ror $5, %ecx; setp %bl; setb %bh; rol $1, %edx; seto %bl; setz %al; add %rbx, %rcx");
+DIFF(shift_imm, "shl $3, %rax; setb %cl; shr $1, %ebx; seto %ch; setb %dl; sar $0, %edx; sets %dh; shr $33, %rcx; setnz %bl; sar $1, %eax; setb %bh; add %rdx, %rax");
+DIFF(imul_flags, "imul %rbx, %rax; setb %cl; seto %ch; imul $-3, %edx, %ebx; setb %dl; imul $0x1234567, %rcx, %rdx; seto %dh; add %rax, %rbx");
+DIFF(byte_alu, "cmp %bl, %al; setae %cl; sbb %dl, %dl; test $0x80, %bl; sete %dh; and $0x7f, %al; or %al, %bl; adc %bl, %cl; cmp $5, %cl; setg %ah; add %ah, %bl; xor $0x5a, %al; sub %cl, %bl");
+DIFF(neg_not, "neg %rax; setb %cl; not %ebx; neg %edx; sbb %ecx, %ecx; setl %ch; not %rdx; dec %rax; inc %edx");
+DIFF(ext_moves, "movzbl %bl, %eax; movzbl %bh, %ecx; movsbq %dl, %rdx; movsbl %bh, %edx; movslq %ecx, %rbx; .byte 0x63, 0xd8; movswl %ax, %eax; movzwq %bx, %rcx; movswq %cx, %rdx");
+DIFF(lea_forms, "lea 8(%rax,%rbx,4), %ecx; lea -1(%rbx), %rdx; lea 0x10(,%rax,8), %rbx; lea (%rcx,%rdx), %eax");
+DIFF(xchg_regs, "xchg %eax, %ebx; xchg %rcx, %rdx; xchg %ebx, %ecx; xchg %rax, %rdx");
+DIFF(cmov_cc, "cmp %ebx, %eax; cmovg %ecx, %edx; cmovbe %rcx, %rbx; cmova %eax, %ecx; cmovo %edx, %eax; cmovp %ebx, %edx; cmovnl %rax, %rcx");
+DIFF(eager_cond, "rol $1, %rax; setb %cl; seto %ch; sete %dl; cmovs %rbx, %rdx; cmovle %rax, %rbx; setp %dh; cmovnbe %rcx, %rax; adc $7, %rcx");
+DIFF(stack_ops, "push %rax; push $-5; push $0x12345678; pop %rcx; pop %rdx; pop %rbx; push %rbx; pop %rax");
+DIFF(mov_forms, "mov %eax, %ebx; mov %rcx, %rdx; mov $-2, %ecx; movb $0x81, %al; mov %bl, %ah; mov %dh, %cl; movw $0x1234, %dx; movq $-7, %rbx");
+DIFF(sub_rot, "sub %rbx, %rax; rol $1, %ecx");
+DIFF(add_rot, "add %ebx, %eax; ror $1, %rcx");
+DIFF(add_rot8, "add %bx, %ax; ror $1, %dl");
 DIFF(lzcnt32, "lzcnt %ebx, %eax");
 DIFF(tzcnt64, "tzcnt %rbx, %rax");
 DIFF(div64, "div %rbx");
@@ -359,6 +386,13 @@ static const struct diff_case diff_cases[] = {
 	C(movsx, M_ALL, 8), C(movzx, M_ALL, 8), C(cmov32f, M_ALL, 4), C(cmp_set, M_ALL, 8),
 	C(sub_set8, M_ALL, 1), C(inc_set, M_ALL, 2), C(adc_chain, M_ALL, 8),
 	C(test_jcc, M_LOGIC, 4), C(shl_cmov, M_SHIFT, 8),
+	C(add_flags, M_ALL, 8), C(adc_chain2, M_ALL, 4), C(sbb_chain, M_ALL, 4),
+	C(incdec_cf, M_ALL, 4), C(rot_logic, M_ALL, 8), C(rot_add, M_ALL, 8),
+	C(shift_imm, M_ALL, 8), C(imul_flags, M_ALL, 8), C(byte_alu, M_ALL, 1),
+	C(neg_not, M_ALL, 4), C(ext_moves, M_ALL, 8), C(lea_forms, M_ALL, 8),
+	C(xchg_regs, M_ALL, 8), C(cmov_cc, M_ALL, 8), C(eager_cond, M_ALL, 8),
+	C(stack_ops, M_ALL, 8), C(mov_forms, M_ALL, 8), C(sub_rot, M_ALL, 8),
+	C(add_rot, M_ALL, 4), C(add_rot8, M_ALL, 2),
 };
 
 /* Cases that need a host feature or operands that cannot fault natively. */
