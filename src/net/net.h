@@ -66,8 +66,11 @@ struct virtio_net_hdr {
 #define NET_MAX_FRAME (65536 + 14 + 4)
 
 /* What a back end can do with frames (net_backend.caps). */
-#define NET_CAP_CSUM (1u << 0) /* accepts NEEDS_CSUM frames from the guest */
-#define NET_CAP_TSO (1u << 1)  /* accepts and delivers TCP GSO frames */
+#define NET_CAP_CSUM (1u << 0)   /* accepts NEEDS_CSUM frames from the guest */
+#define NET_CAP_TSO4 (1u << 1)   /* accepts TCP/IPv4 GSO frames from the guest */
+#define NET_CAP_TSO6 (1u << 3)   /* accepts TCP/IPv6 GSO frames from the guest */
+#define NET_CAP_TSO (NET_CAP_TSO4 | NET_CAP_TSO6)
+#define NET_CAP_RX_TSO (1u << 2) /* may deliver TCP GSO frames to the guest */
 
 /* Offloads the guest accepted for received frames (ops->set_offload). */
 #define NET_OFFLOAD_CSUM (1u << 0) /* may deliver NEEDS_CSUM frames */
@@ -101,6 +104,11 @@ struct net_backend_ops {
 	/* Sends one frame (header first, at least NET_HDR_LEN bytes). Returns
 	 * 0, or a negative errno when it was dropped. */
 	int (*send)(struct net_backend *be, const struct iovec *iov, unsigned n);
+	/* After a batch of send() calls; may be NULL. The back end delivers
+	 * what the batch provoked right away (the ACKs a tap's host stack
+	 * produced inside the writes, slirp's replies) rather than on a later
+	 * event-loop wake-up, and owes one receive_flush() for all of it. */
+	void (*send_flush)(struct net_backend *be);
 	/* The device has buffers again after a -EAGAIN or false can_receive(). */
 	void (*rx_resume)(struct net_backend *be);
 	/* NET_OFFLOAD_* the guest negotiated; before that, none. */

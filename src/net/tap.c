@@ -8,9 +8,10 @@
  * (TUNSETOFFLOAD). kemu runs no scripts: the interface must exist, or be
  * creatable by this process, and is configured by whoever made it.
  *
- * Receive: the fd sits in the event loop edge-triggered; each wake-up
- * reads frames until the kernel queue is empty or the guest has no more
- * buffers. Then the fd is left alone (edge-triggered: no busy loop while
+ * Receive: the fd sits in the event loop edge-triggered; each wake-up,
+ * and the end of each transmit batch (send_flush: the host's replies to
+ * what the guest just sent are usually queued by then), reads frames
+ * until the kernel queue is empty or the guest has no more buffers. Then the fd is left alone (edge-triggered: no busy loop while
  * frames keep arriving) and the kernel queues (or drops) further frames
  * until the device calls rx_resume, which drains the queue right there
  * with the device lock already held. A frame the device refused with
@@ -126,6 +127,18 @@ static void tap_rx_resume(struct net_backend *be)
 	tap_drain(t);
 }
 
+/* Device lock held, after the guest's frames went out: the host stack
+ * usually answered inside writev() (a TCP ACK is queued on the tap by the
+ * time it returns), so reading now saves the guest the round trip
+ * through the event loop. The edge-triggered wake-up that follows finds
+ * the queue empty. */
+static void tap_send_flush(struct net_backend *be)
+{
+	struct tap *t = (struct tap *)be;
+	if (!t->blocked)
+		tap_drain(t);
+}
+
 static void tap_set_offload(struct net_backend *be, unsigned offloads)
 {
 	struct tap *t = (struct tap *)be;
@@ -156,6 +169,7 @@ static void tap_close(struct net_backend *be)
 static const struct net_backend_ops tap_ops = {
 	.name = "tap",
 	.send = tap_send,
+	.send_flush = tap_send_flush,
 	.rx_resume = tap_rx_resume,
 	.set_offload = tap_set_offload,
 	.close = tap_close,
@@ -207,7 +221,7 @@ int net_tap_open(const struct netdev_config *cfg, const char *tun_path,
 	 * until the guest says what it accepts. */
 	if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)(TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6)) == 0) {
 		t->offload_caps = TUN_F_CSUM | TUN_F_TSO4 | TUN_F_TSO6;
-		t->be.caps |= NET_CAP_TSO;
+		t->be.caps |= NET_CAP_TSO | NET_CAP_RX_TSO;
 	} else if (ioctl(t->fd, TUNSETOFFLOAD, (unsigned long)TUN_F_CSUM) == 0) {
 		t->offload_caps = TUN_F_CSUM;
 	}

@@ -26,7 +26,15 @@
  * Checksums: slirp wants complete frames, so partial checksums from the
  * guest are finished here (net_csum_complete); slirp's own frames carry
  * full checksums and are marked DATA_VALID when the guest accepted
- * checksum offload. No TSO: slirp takes MTU-sized frames only.
+ * checksum offload.
+ *
+ * TSO from the guest, IPv4 only: a GSO frame (up to 64 KiB) is handed to
+ * slirp as one IP packet after its checksum is finished; slirp's IPv4
+ * input sizes its buffer to the packet and its TCP takes a segment of any
+ * length inside the window, so nothing is segmented here and the guest's
+ * TCP works per 64 KiB instead of per MTU. (slirp's IPv6 input refuses
+ * payloads above its MTU with "packet too big", hence no TSO6.) Frames
+ * to the guest stay MTU-sized (slirp's own segments): no GUEST_TSO.
  *
  * Backpressure: slirp cannot be told to stop, so while the guest has no
  * receive buffers up to USER_RXQ_SLOTS frames wait here; more are dropped
@@ -475,21 +483,34 @@ static int user_send(struct net_backend *be, const struct iovec *iov, unsigned n
 		goto drop;
 	struct virtio_net_hdr h;
 	memcpy(&h, u->txbuf, NET_HDR_LEN);
-	if (h.gso_type != NET_HDR_GSO_NONE)
-		goto drop; /* never offered: slirp cannot segment */
+	uint8_t gso = h.gso_type & (uint8_t)~NET_HDR_GSO_ECN;
+	if (gso != NET_HDR_GSO_NONE) {
+		/* A TSO frame goes to slirp whole: its IP and TCP input take
+		 * any length the IP header states, and its TCP ACKs it like
+		 * one large segment. Section 5.1.6.2: GSO frames carry a
+		 * partial checksum, which covers the whole payload here. */
+		if (gso != NET_HDR_GSO_TCPV4 || !(h.flags & NET_HDR_F_NEEDS_CSUM))
+			goto drop;
+	}
 	if ((h.flags & NET_HDR_F_NEEDS_CSUM) &&
 	    net_csum_complete(u->txbuf + NET_HDR_LEN, len - NET_HDR_LEN, le16toh(h.csum_start),
 			      le16toh(h.csum_offset)) < 0)
 		goto drop;
 	be->tx_frames++;
 	slirp_input(u->slirp, u->txbuf + NET_HDR_LEN, (int)(len - NET_HDR_LEN));
-	/* slirp may have opened a socket or armed a TCP timer: re-poll soon. */
+	/* slirp may have opened a socket or armed a TCP timer: re-poll soon.
+	 * Its replies (ACKs) are already in the guest's ring; the interrupt
+	 * for them waits for the end of the batch (user_send_flush). */
 	user_kick(u);
-	user_rx_flush(u);
 	return 0;
 drop:
 	be->tx_dropped++;
 	return -EINVAL;
+}
+
+static void user_send_flush(struct net_backend *be)
+{
+	user_rx_flush((struct net_user *)be);
 }
 
 static void user_rx_resume(struct net_backend *be)
@@ -541,6 +562,7 @@ static void user_close(struct net_backend *be)
 static const struct net_backend_ops user_ops = {
 	.name = "user",
 	.send = user_send,
+	.send_flush = user_send_flush,
 	.rx_resume = user_rx_resume,
 	.set_offload = user_set_offload,
 	.close = user_close,
@@ -571,7 +593,7 @@ int net_user_open(const struct netdev_config *cfg, const struct net_env *env,
 		return error_set(e, -ENOMEM, "%s: out of memory", desc);
 	u->be.ops = &user_ops;
 	u->be.client = *client;
-	u->be.caps = NET_CAP_CSUM;
+	u->be.caps = NET_CAP_CSUM | NET_CAP_TSO4;
 	snprintf(u->be.desc, sizeof(u->be.desc), "%s", desc);
 	u->loop = env->loop;
 	u->lock = env->lock;

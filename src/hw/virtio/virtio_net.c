@@ -5,7 +5,11 @@
  * while draining, re-checked after turning them back on); each chain is
  * checked (header present, frame within NET_MAX_FRAME, no GSO the guest
  * did not negotiate) and handed to the back end as iovecs into guest RAM,
- * then returned with length 0. One interrupt per drained batch.
+ * then returned with length 0. One interrupt per drained batch. After the
+ * batch the back end's send_flush hands over at once what the frames
+ * provoked (the ACKs a tap's host stack queued inside the writes, slirp's
+ * replies), so the guest gets them with the transmit interrupt instead of
+ * after another trip through the event loop.
  *
  * Receive: the back end calls net_receive() per frame. Without
  * MRG_RXBUF a frame takes one chain; with it, as many buffers as it needs,
@@ -131,6 +135,10 @@ static void tx_process(struct virtio_net *n)
 			break;
 	}
 out:
+	/* Replies the batch provoked reach the receive ring now, and their
+	 * interrupt goes out together with the transmit one. */
+	if (pushed && n->be->ops->send_flush)
+		n->be->ops->send_flush(n->be);
 	if (pushed)
 		virtio_notify_queue(&n->vd, VIRTIO_NET_TXQ);
 }
@@ -330,9 +338,13 @@ static uint64_t net_features(struct virtio_device *vd)
 		     1ULL << VIRTIO_NET_F_MRG_RXBUF;
 	if (n->be->caps & NET_CAP_CSUM)
 		f |= 1ULL << VIRTIO_NET_F_CSUM | 1ULL << VIRTIO_NET_F_GUEST_CSUM;
-	if ((n->be->caps & (NET_CAP_CSUM | NET_CAP_TSO)) == (NET_CAP_CSUM | NET_CAP_TSO))
-		f |= 1ULL << VIRTIO_NET_F_HOST_TSO4 | 1ULL << VIRTIO_NET_F_HOST_TSO6 |
-		     1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6;
+	/* TSO needs checksum offload in the same direction (section 5.1.3.1). */
+	if ((n->be->caps & (NET_CAP_CSUM | NET_CAP_TSO4)) == (NET_CAP_CSUM | NET_CAP_TSO4))
+		f |= 1ULL << VIRTIO_NET_F_HOST_TSO4;
+	if ((n->be->caps & (NET_CAP_CSUM | NET_CAP_TSO6)) == (NET_CAP_CSUM | NET_CAP_TSO6))
+		f |= 1ULL << VIRTIO_NET_F_HOST_TSO6;
+	if ((n->be->caps & (NET_CAP_CSUM | NET_CAP_RX_TSO)) == (NET_CAP_CSUM | NET_CAP_RX_TSO))
+		f |= 1ULL << VIRTIO_NET_F_GUEST_TSO4 | 1ULL << VIRTIO_NET_F_GUEST_TSO6;
 	return f;
 }
 

@@ -173,7 +173,9 @@ static void test_dhcp(void)
 		return;
 	}
 	CHECK(be->caps & NET_CAP_CSUM);
-	CHECK(!(be->caps & NET_CAP_TSO));
+	CHECK(be->caps & NET_CAP_TSO4);
+	CHECK(!(be->caps & NET_CAP_TSO6));
+	CHECK(!(be->caps & NET_CAP_RX_TSO));
 
 	uint8_t buf[1024];
 	size_t len = build_discover(buf);
@@ -207,7 +209,15 @@ static void test_dhcp(void)
 	CHECK(be->ops->send(be, iov, 2) < 0); /* checksum offsets beyond the frame */
 	struct virtio_net_hdr gso = { .gso_type = NET_HDR_GSO_TCPV4 };
 	memcpy(buf, &gso, sizeof(gso));
-	CHECK(be->ops->send(be, iov, 2) < 0); /* GSO was never offered */
+	CHECK(be->ops->send(be, iov, 2) < 0); /* GSO without a partial checksum */
+	gso = (struct virtio_net_hdr){ .flags = NET_HDR_F_NEEDS_CSUM,
+				       .gso_type = NET_HDR_GSO_TCPV6,
+				       .csum_start = 14 + 40, .csum_offset = 16 };
+	memcpy(buf, &gso, sizeof(gso));
+	CHECK(be->ops->send(be, iov, 2) < 0); /* TSO6 is not offered */
+	gso.gso_type = NET_HDR_GSO_UDP;
+	memcpy(buf, &gso, sizeof(gso));
+	CHECK(be->ops->send(be, iov, 2) < 0); /* nor UFO */
 	pthread_mutex_unlock(&lock);
 	net_backend_close(be);
 }

@@ -57,7 +57,7 @@ static const struct virtio_transport_ops fake_transport = {
 
 struct dummy {
 	struct net_backend be;
-	int sends, resumes;
+	int sends, resumes, send_flushes;
 	unsigned offload;
 	uint8_t last[NET_HDR_LEN + NET_MAX_FRAME + 16];
 	size_t last_len;
@@ -82,6 +82,11 @@ static void dummy_rx_resume(struct net_backend *be)
 	((struct dummy *)be)->resumes++;
 }
 
+static void dummy_send_flush(struct net_backend *be)
+{
+	((struct dummy *)be)->send_flushes++;
+}
+
 static void dummy_set_offload(struct net_backend *be, unsigned offloads)
 {
 	((struct dummy *)be)->offload = offloads;
@@ -95,6 +100,7 @@ static void dummy_close(struct net_backend *be)
 static const struct net_backend_ops dummy_ops = {
 	.name = "dummy",
 	.send = dummy_send,
+	.send_flush = dummy_send_flush,
 	.rx_resume = dummy_rx_resume,
 	.set_offload = dummy_set_offload,
 	.close = dummy_close,
@@ -195,6 +201,7 @@ static void test_tx(void)
 	CHECK(dring_used(&tx, &id, &len));
 	CHECK_EQ(id, 2);
 	CHECK_EQ(irqs[VIRTIO_NET_TXQ], 1); /* one interrupt for the batch */
+	CHECK_EQ(dummy.send_flushes, 1);   /* and one send_flush */
 	CHECK(memcmp(dummy.last + NET_HDR_LEN, buf + 0x1000, 60) == 0);
 
 	/* The two-piece chain reached the back end header first, as posted. */
@@ -463,10 +470,22 @@ int main(void)
 	struct error e2 = { { 0 } };
 	static struct dummy tso;
 	tso.be.ops = &dummy_ops;
-	tso.be.caps = NET_CAP_CSUM | NET_CAP_TSO;
+	tso.be.caps = NET_CAP_CSUM | NET_CAP_TSO | NET_CAP_RX_TSO;
 	struct virtio_device *vd2 = virtio_net_create_with_backend(&vm, &tso.be, mac, &e2);
 	CHECK(vd2 && (vd2->device_features & BIT(VIRTIO_NET_F_HOST_TSO4)));
 	CHECK(vd2 && (vd2->device_features & BIT(VIRTIO_NET_F_GUEST_TSO6)));
+	virtio_net_destroy(vd2);
+
+	/* A back end that takes only IPv4 TSO and never delivers GSO frames
+	 * (user): HOST_TSO4 alone. */
+	static struct dummy tso4;
+	tso4.be.ops = &dummy_ops;
+	tso4.be.caps = NET_CAP_CSUM | NET_CAP_TSO4;
+	vd2 = virtio_net_create_with_backend(&vm, &tso4.be, mac, &e2);
+	CHECK(vd2 && (vd2->device_features & BIT(VIRTIO_NET_F_HOST_TSO4)));
+	CHECK(vd2 && !(vd2->device_features & BIT(VIRTIO_NET_F_HOST_TSO6)));
+	CHECK(vd2 && !(vd2->device_features & BIT(VIRTIO_NET_F_GUEST_TSO4)));
+	CHECK(vd2 && !(vd2->device_features & BIT(VIRTIO_NET_F_GUEST_TSO6)));
 	virtio_net_destroy(vd2);
 
 	/* The real constructor names a bad -netdev. */
