@@ -137,12 +137,18 @@ static inline struct tb *tb_alloc(struct tb_cache *tc)
 	return (struct tb *)(tc->arena + tc->arena_used);
 }
 
+/* The table slot of a tag: page-number bits, folded with mode and CPL. */
+static inline unsigned tb_hash_index(uint64_t tag)
+{
+	return (unsigned)(tag ^ (tag >> TB_HASH_BITS) ^ (tag >> 56)) & (TB_HASH_SIZE - 1);
+}
+
 /* Makes b, built in the space tb_alloc() returned, findable. */
 static inline void tb_commit(struct tb_cache *tc, struct tb *b)
 {
 	size_t size = sizeof(struct tb) + b->ninsn * sizeof(struct tb_insn);
 	tc->arena_used += (size + 63) & ~(size_t)63; /* keep blocks on cache lines */
-	tc->hash[(unsigned)(b->tag ^ (b->tag >> TB_HASH_BITS)) & (TB_HASH_SIZE - 1)] = b;
+	tc->hash[tb_hash_index(b->tag)] = b;
 	tc->built++;
 }
 
@@ -160,7 +166,7 @@ static inline bool tb_tag_user(uint64_t tag)
 
 static inline struct tb *tb_hash_lookup(const struct tb_cache *tc, uint64_t tag)
 {
-	return tc->hash[(unsigned)(tag ^ (tag >> TB_HASH_BITS)) & (TB_HASH_SIZE - 1)];
+	return tc->hash[tb_hash_index(tag)];
 }
 
 /* A block is usable when it was built for tag and its page is unchanged since. */

@@ -322,6 +322,9 @@ static inline void cpu_exec_one(struct x86_cpu *cpu, tb_exec_fn fn, const struct
 
 void cpu_step(struct x86_cpu *cpu)
 {
+	/* A chain link is only ever made by the next cpu_exec_block. */
+	if (cpu->tbc)
+		cpu->tbc->link_slot = NULL;
 	cpu->insn_rip = cpu->rip;
 	struct cpu_fetch f;
 	cpu_fetch_translate(cpu, &f);

@@ -189,7 +189,7 @@ static uint32_t cc_disp(size_t field)
 	return (uint32_t)(offsetof(struct x86_cpu, cc) + field);
 }
 
-static bool emit_alu(struct emit *e, const struct x86_insn *i)
+static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
 {
 	uint8_t opc; /* the host's "op r/m, reg" opcode: rdx = rdx op rcx */
 	bool writes = true, logic = true;
@@ -232,6 +232,8 @@ static bool emit_alu(struct emit *e, const struct x86_insn *i)
 	b1(e, opc); b1(e, 0xca);
 	if (writes)
 		emit_store64(e, H_RDX, gpr_disp(dr));
+	if (flags_dead)
+		return true;
 	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
 	if (!logic) {
 		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
@@ -304,7 +306,39 @@ static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
 }
 
 /* Emits i inline when it is one of the forms above; false to call its handler. */
-static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next)
+/*
+ * A shift or rotate of a register by a constant whose flags nothing reads
+ * (flags_dead below): the host instruction itself, on the value. Masked
+ * count 0 leaves the value (a 32-bit form still zero-extends, on the host
+ * as in the guest).
+ */
+static bool emit_shift_noflags(struct emit *e, const struct x86_insn *i)
+{
+	uint8_t digit;
+	switch (i->op) {
+	case OP_ROL: digit = 0; break;
+	case OP_ROR: digit = 1; break;
+	case OP_SHL: digit = 4; break;
+	case OP_SHR: digit = 5; break;
+	case OP_SAR: digit = 7; break;
+	default: return false;
+	}
+	if (i->opnd[0] != X86_O_Ev || (i->opnd[1] != X86_O_Ib && i->opnd[1] != X86_O_I1))
+		return false;
+	const bool wide = i->opsize == 8;
+	uint8_t count = i->opnd[1] == X86_O_I1 ? 1 : (uint8_t)i->imm;
+	emit_load(e, wide, H_RAX, gpr_disp(i->rm));
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0xc1); b1(e, (uint8_t)(0xc0 | digit << 3)); b1(e, count); /* op eax/rax, count */
+	emit_store64(e, H_RAX, gpr_disp(i->rm));
+	return true;
+}
+
+/* Emits i inline when it is one of the forms above; false to call its handler.
+ * flags_dead: no instruction reads (or can observe, by faulting) the
+ * arithmetic flags i leaves before some later one overwrites them all. */
+static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next, bool flags_dead)
 {
 	if ((i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i) || i->mode != X86_MODE_64)
 		return false;
@@ -314,7 +348,54 @@ static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next)
 		return false;
 	if (i->op == OP_MOV)
 		return emit_mov(e, i);
-	return emit_alu(e, i);
+	if (flags_dead && emit_shift_noflags(e, i))
+		return true;
+	return emit_alu(e, i, flags_dead);
+}
+
+/* Cannot fault and leaves the arithmetic flags alone (register forms). */
+static bool jit_flag_neutral(const struct x86_insn *i)
+{
+	if (i->op == OP_LEA)
+		return true;
+	if (x86_insn_is_mem(i))
+		return false;
+	switch (i->op) {
+	case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_MOVSXD: case OP_BSWAP:
+	case OP_NOT: case OP_XCHG: case OP_NOP:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Cannot fault and overwrites all six arithmetic flags (register forms). */
+static bool jit_flag_killer(const struct x86_insn *i)
+{
+	if (x86_insn_is_mem(i) || x86_insn_lock(i))
+		return false;
+	switch (i->op) {
+	case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR: case OP_CMP:
+	case OP_TEST:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Are the flags instruction k of b leaves dead (see emit_inline)? Exits
+ * and faults between k and the killer would expose them, so only
+ * non-faulting, flag-neutral instructions may come between. */
+static bool jit_flags_dead(const struct tb *b, unsigned k)
+{
+	for (unsigned j = k + 1; j < b->ninsn; j++) {
+		const struct x86_insn *i = &b->insn[j].insn;
+		if (jit_flag_killer(i))
+			return true;
+		if (!jit_flag_neutral(i))
+			return false;
+	}
+	return false;
 }
 
 /* The guest offset (from the block's start) a direct branch goes to, if i is one. */
@@ -425,7 +506,9 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 	uint8_t *slot = e->p;
 	b4(e, 0);
 	patch_rel32(slot, e->p);
-	/* Not linked yet: tc->link_slot = slot, tc->link_from = b, link_rip = rip. */
+	/* Not linked yet: tc->link_slot = slot, tc->link_from = b. Nothing but
+	 * cpu_events (which drops the link) runs before the next cpu_exec_block,
+	 * so rip is still the target when that links it. */
 	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8b); b4(e, off_tbc); /* mov rcx, [rbx+tbc] */
 	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)slot); /* movabs rax, slot */
@@ -679,7 +762,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		const struct tb_insn *ti = &b->insn[k];
 		uint32_t next = off + ti->insn.len;
 		exits[k].taken = exits[k].gen = NULL;
-		last_inline = emit_inline(e, &ti->insn, next);
+		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k));
 		if (last_inline) {
 			off = next;
 			continue;
@@ -751,8 +834,10 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	}
 	/* Where the block goes on at its end: after a conditional branch not
 	 * taken, or a block cut short (TB_MAX_INSNS, the next instruction
-	 * undecodable) rather than ended by its last instruction. */
-	if (last_inline || (direct && jit_falls_through(last)) ||
+	 * undecodable) rather than ended by its last instruction. Not when
+	 * the branch goes there anyway (Jcc +0): the stub above covers it,
+	 * and checking twice would spend the round budget past zero. */
+	if (last_inline || (direct && jit_falls_through(last) && target != (int64_t)off) ||
 	    (!direct && !b->ended))
 		emit_chain(&be, off, b->ninsn);
 	emit_return(&be, b->ninsn);

@@ -342,6 +342,11 @@ DIFF(mov_forms, "mov %eax, %ebx; mov %rcx, %rdx; mov $-2, %ecx; movb $0x81, %al;
 DIFF(sub_rot, "sub %rbx, %rax; rol $1, %ecx");
 DIFF(add_rot, "add %ebx, %eax; ror $1, %rcx");
 DIFF(add_rot8, "add %bx, %ax; ror $1, %dl");
+/* Shifts and rotates whose flags are overwritten before anything reads
+ * them (the JIT drops their flag work in block mode). */
+DIFF(dead_flags, "ror $7, %eax; mov %eax, %ebx; xor %ebx, %ecx; rol $3, %rcx; lea 1(%rcx), %rcx;"
+		 " add %rbx, %rcx; shr $2, %edx; sub %ecx, %edx; sar $1, %rcx; and %rcx, %rax;"
+		 " shl $0, %edx; or %edx, %eax; rol $1, %eax; cmp %eax, %ebx");
 DIFF(lzcnt32, "lzcnt %ebx, %eax");
 DIFF(tzcnt64, "tzcnt %rbx, %rax");
 DIFF(div64, "div %rbx");
@@ -392,7 +397,7 @@ static const struct diff_case diff_cases[] = {
 	C(neg_not, M_ALL, 4), C(ext_moves, M_ALL, 8), C(lea_forms, M_ALL, 8),
 	C(xchg_regs, M_ALL, 8), C(cmov_cc, M_ALL, 8), C(eager_cond, M_ALL, 8),
 	C(stack_ops, M_ALL, 8), C(mov_forms, M_ALL, 8), C(sub_rot, M_ALL, 8),
-	C(add_rot, M_ALL, 4), C(add_rot8, M_ALL, 2),
+	C(add_rot, M_ALL, 4), C(add_rot8, M_ALL, 2), C(dead_flags, M_ALL, 8),
 };
 
 /* Cases that need a host feature or operands that cannot fault natively. */
@@ -513,6 +518,89 @@ GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
 /* 64-bit PUSH/POP: inline slots, PUSH RSP's old value, POP RSP through the handler. */
 GUEST_CODE(t_blk_stack, "push %rax; push %rsp; pop %rcx; pop %rdx; push %rbx; pop %rsp; push %rdx");
 
+/* Chains: blocks linked into each other (a JMP, a taken JNZ, a fall
+ * through), then a store into the first one's code once the links exist. */
+GUEST_CODE(t_blk_chain_smc, "mov $100, %ecx; xor %eax, %eax; jmp 1f; 1: add $1, %eax; jmp 2f;"
+			    " 2: cmp $50, %ecx; jne 3f; movb $0x10, 1b+2(%rip); 3: dec %ecx; jnz 1b");
+
+/* The round budget: a cycle of three chained blocks, the first one a full
+ * block (TB_MAX_INSNS) ending in a Jcc to where it falls through (its two
+ * exits, taken and not, go to the same place). HLT ends the last call
+ * without a fault, so that its count is seen. */
+GUEST_CODE(t_blk_budget, "mov $20000, %ecx; 1: .fill 31, 1, 0x90; jnz 2f; 2: nop; jmp 3f;"
+			 " 3: dec %ecx; jnz 1b; hlt");
+
+/* CPL 3 blocks use the user TLB: a supervisor page faults even after a
+ * CPL 0 run of the same code filled the supervisor TLB. */
+GUEST_CODE(t_blk_user, "mov (%rdx), %eax; mov %ecx, 4(%rdx); push %rax; pop %rbx");
+
+/* Runs code as run_blocks does; returns the most instructions one
+ * cpu_exec_block call retired, or 0 when it did not end at its UD2. */
+static uint64_t run_blocks_max_call(const uint8_t *start, const uint8_t *end)
+{
+	size_t len = (size_t)(end - start);
+	memcpy(gmem(CODE), start, len);
+	memcpy(gmem(CODE + len), "\x0f\x0b", 2);
+	code_pages_written(&code_pages, gmem(CODE), len + 2);
+	cpu->rip = CODE;
+	cpu->exc_vector = -1;
+	static uint64_t max;
+	max = 0;
+	if (setjmp(cpu->exc_jmp)) {
+		cpu->rip = cpu->insn_rip;
+		return cpu->exc_vector == EXC_UD && cpu->rip == CODE + len ? max : 0;
+	}
+	for (int n = 0; n < 1000000; n++) {
+		uint64_t before = cpu->icount;
+		cpu_exec_block(cpu);
+		if (cpu->icount - before > max)
+			max = cpu->icount - before;
+	}
+	return 0;
+}
+
+static void test_blocks_chain(void)
+{
+	reset_long64();
+	CHECK_EQ(RUN(t_blk_chain_smc), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 51 + 49 * 0x10);
+	CHECK_EQ(cpu->gpr[R_RCX], 0);
+
+	/* One call goes on through at most the budget's rounds of at most
+	 * TB_MAX_INSNS each (plus the first block). */
+	reset_long64();
+	uint64_t max = run_blocks_max_call(t_blk_budget_start, t_blk_budget_end);
+	CHECK(max > 0);
+	CHECK(max <= 4097 * TB_MAX_INSNS);
+	CHECK_EQ(cpu->gpr[R_RCX], 0);
+	cpu->halted = false;
+
+	uint64_t *pt = (uint64_t *)gmem(0x4000);
+	const uint64_t sup = PT4K + 0x6000;
+	pt[(sup - PT4K) >> 12] = sup | 3; /* present, writable, supervisor only */
+	reset_long64();
+	cpu->gpr[R_RDX] = sup;
+	cpu->gpr[R_RCX] = 0x5a5a;
+	memcpy(gmem(sup), "\x11\x22\x33\x44", 4);
+	CHECK_EQ(RUN(t_blk_user), -1);
+	CHECK_EQ(cpu->gpr[R_RBX], 0x44332211);
+	/* CPL 3 now, the supervisor TLB still holding the page. */
+	cpu->seg[SEG_CS].dpl = 3;
+	cpu->seg[SEG_SS].dpl = 3;
+	cpu_update_mode(cpu);
+	CHECK_EQ(cpu->cpl, 3);
+	cpu->gpr[R_RAX] = 0;
+	CHECK_EQ(RUN(t_blk_user), EXC_PF);
+	CHECK_EQ(cpu->exc_error & (PF_U | PF_W), PF_U);
+	CHECK_EQ(cpu->rip, CODE);
+	CHECK_EQ(cpu->gpr[R_RAX], 0);
+	/* The stack is a user page: the inline PUSH and POP through the user TLB. */
+	cpu->gpr[R_RDX] = DATA;
+	CHECK_EQ(RUN(t_blk_user), -1);
+	pt[(sup - PT4K) >> 12] = sup | 7;
+	reset_long64();
+}
+
 static void test_blocks(void)
 {
 	reset_long64();
@@ -564,6 +652,7 @@ static void test_blocks(void)
 	CHECK_EQ(cpu->gpr[R_RCX], 6);
 	CHECK_EQ(cpu->rip, CODE + 11);
 	CHECK_EQ(cpu->cr2, HOLE);
+	test_blocks_chain();
 }
 
 /* ---- targeted tests -------------------------------------------------------------- */
