@@ -82,7 +82,6 @@ static void reset_flat32(void)
 	cpu->exc_vector = -1;
 }
 
-/* Runs the code until it falls off its end; returns -1, or the vector raised. */
 /*
  * Block mode runs code as cpu_run does: decoded blocks through
  * cpu_exec_block, with the JIT's host code where it applies (jit.h). The
@@ -90,6 +89,9 @@ static void reset_flat32(void)
  */
 static bool block_mode;
 static struct code_pages code_pages;
+
+/* The most instructions one cpu_exec_block call of the last run_blocks retired. */
+static uint64_t blocks_max_call;
 
 static int run_blocks(const uint8_t *start, const uint8_t *end)
 {
@@ -99,17 +101,24 @@ static int run_blocks(const uint8_t *start, const uint8_t *end)
 	code_pages_written(&code_pages, gmem(CODE), len + 2);
 	cpu->rip = CODE;
 	cpu->exc_vector = -1;
+	blocks_max_call = 0;
 	if (setjmp(cpu->exc_jmp)) {
 		cpu->rip = cpu->insn_rip;
 		if (cpu->exc_vector == EXC_UD && cpu->rip == CODE + len)
 			return -1;
 		return cpu->exc_vector;
 	}
-	for (int n = 0; n < 1000000; n++)
+	for (int n = 0; n < 1000000; n++) {
+		uint64_t before = cpu->icount;
 		cpu_exec_block(cpu);
+		if (cpu->icount - before > blocks_max_call)
+			blocks_max_call = cpu->icount - before;
+	}
 	return -2; /* never reached the UD2 */
 }
 
+/* Runs the code until it falls off its end (block mode: reaches the UD2
+ * after it); returns -1, or the vector raised. */
 static int run(const uint8_t *start, const uint8_t *end)
 {
 	if (block_mode)
@@ -538,25 +547,7 @@ GUEST_CODE(t_blk_user, "mov (%rdx), %eax; mov %ecx, 4(%rdx); push %rax; pop %rbx
  * cpu_exec_block call retired, or 0 when it did not end at its UD2. */
 static uint64_t run_blocks_max_call(const uint8_t *start, const uint8_t *end)
 {
-	size_t len = (size_t)(end - start);
-	memcpy(gmem(CODE), start, len);
-	memcpy(gmem(CODE + len), "\x0f\x0b", 2);
-	code_pages_written(&code_pages, gmem(CODE), len + 2);
-	cpu->rip = CODE;
-	cpu->exc_vector = -1;
-	static uint64_t max;
-	max = 0;
-	if (setjmp(cpu->exc_jmp)) {
-		cpu->rip = cpu->insn_rip;
-		return cpu->exc_vector == EXC_UD && cpu->rip == CODE + len ? max : 0;
-	}
-	for (int n = 0; n < 1000000; n++) {
-		uint64_t before = cpu->icount;
-		cpu_exec_block(cpu);
-		if (cpu->icount - before > max)
-			max = cpu->icount - before;
-	}
-	return 0;
+	return run_blocks(start, end) == -1 ? blocks_max_call : 0;
 }
 
 static void test_blocks_chain(void)
