@@ -338,8 +338,10 @@ static bool emit_shift_noflags(struct emit *e, const struct x86_insn *i)
 /* Emits i inline when it is one of the forms above; false to call its handler.
  * flags_dead: no instruction reads (or can observe, by faulting) the
  * arithmetic flags i leaves before some later one overwrites them all. */
-static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next, bool flags_dead)
+static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next, bool flags_dead,
+			bool *host_flags)
 {
+	*host_flags = false;
 	if ((i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i) || i->mode != X86_MODE_64)
 		return false;
 	if (i->op == OP_LEA)
@@ -350,7 +352,10 @@ static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next,
 		return emit_mov(e, i);
 	if (flags_dead && emit_shift_noflags(e, i))
 		return true;
-	return emit_alu(e, i, flags_dead);
+	/* emit_alu ends with the host's flags those of the guest operation
+	 * (the same operation at the same size; only MOVs follow it). */
+	*host_flags = emit_alu(e, i, flags_dead);
+	return *host_flags;
 }
 
 /* Cannot fault and leaves the arithmetic flags alone (register forms). */
@@ -757,12 +762,13 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	be.top = e->p;
 
 	uint32_t off = 0;
-	bool last_inline = false;
+	bool last_inline = false, host_flags = false;
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct tb_insn *ti = &b->insn[k];
 		uint32_t next = off + ti->insn.len;
 		exits[k].taken = exits[k].gen = NULL;
-		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k));
+		bool prev_host_flags = host_flags;
+		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k), &host_flags);
 		if (last_inline) {
 			off = next;
 			continue;
@@ -773,6 +779,12 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			off = next;
 			continue;
 		}
+		/* A Jcc right after an inline ALU operation: the host's flags are
+		 * the guest's, so the not-taken case goes on inline; only a taken
+		 * branch calls the handler (which evaluates the same condition). */
+		uint8_t *not_taken = NULL;
+		if (prev_host_flags && ti->insn.op == OP_JCC && k + 1 < b->ninsn)
+			not_taken = emit_jcc_fixup(e, (uint8_t)((ti->insn.cc & 0xf) ^ 1));
 		emit_call_handler(e, ti, off, next);
 		if (k + 1 < b->ninsn) {
 			/* rip moved elsewhere (taken branch, REP restart, INT n), or
@@ -788,6 +800,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 				exits[k].gen = emit_jne_fixup(e);
 			}
 		}
+		if (not_taken)
+			patch_rel32(not_taken, e->p);
 		off = next;
 	}
 	/* A store through the last instruction's handler that hit this page

@@ -356,6 +356,17 @@ DIFF(add_rot8, "add %bx, %ax; ror $1, %dl");
 DIFF(dead_flags, "ror $7, %eax; mov %eax, %ebx; xor %ebx, %ecx; rol $3, %rcx; lea 1(%rcx), %rcx;"
 		 " add %rbx, %rcx; shr $2, %edx; sub %ecx, %edx; sar $1, %rcx; and %rcx, %rax;"
 		 " shl $0, %edx; or %edx, %eax; rol $1, %eax; cmp %eax, %ebx");
+/* Jcc right after ALU operations, every condition, both ways (the JIT
+ * takes the not-taken side from the host's flags in block mode). */
+DIFF(alu_jcc1, "cmp %rbx, %rax; jb 1f; inc %ecx; 1: sub %ecx, %edx; jle 2f; add $3, %rdx; 2:"
+	       " test %eax, %ebx; js 3f; xor $5, %ebx; 3: add %rax, %rcx; jo 4f; not %rdx; 4:"
+	       " cmp %ecx, %edx; jg 5f; dec %rax; 5: and %ebx, %eax; jp 6f; neg %rcx; 6:"
+	       " cmp %edx, %eax; jae 7f; inc %rbx; 7: sub %rbx, %rcx; jnz 8f; inc %rdx; 8: nop");
+DIFF(alu_jcc2, "cmp %rbx, %rax; ja 1f; inc %ecx; 1: sub %ecx, %edx; jbe 2f; add $3, %rdx; 2:"
+	       " test %eax, %ebx; jns 3f; xor $5, %ebx; 3: add %rax, %rcx; jno 4f; not %rdx; 4:"
+	       " cmp %ecx, %edx; jl 5f; dec %rax; 5: or %ebx, %eax; jnp 6f; neg %rcx; 6:"
+	       " cmp $7, %eax; jge 7f; inc %rbx; 7: xor %rbx, %rcx; jz 8f; inc %rdx; 8:"
+	       " add $-1, %edx; jc 9f; inc %rax; 9: nop");
 DIFF(lzcnt32, "lzcnt %ebx, %eax");
 DIFF(tzcnt64, "tzcnt %rbx, %rax");
 DIFF(div64, "div %rbx");
@@ -407,6 +418,7 @@ static const struct diff_case diff_cases[] = {
 	C(xchg_regs, M_ALL, 8), C(cmov_cc, M_ALL, 8), C(eager_cond, M_ALL, 8),
 	C(stack_ops, M_ALL, 8), C(mov_forms, M_ALL, 8), C(sub_rot, M_ALL, 8),
 	C(add_rot, M_ALL, 4), C(add_rot8, M_ALL, 2), C(dead_flags, M_ALL, 8),
+	C(alu_jcc1, M_ALL, 8), C(alu_jcc2, M_ALL, 8),
 };
 
 /* Cases that need a host feature or operands that cannot fault natively. */
