@@ -745,7 +745,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	uint8_t *start = a->base + a->used;
 	struct block_emit be = { .e = { start }, .b = b, .page_off = (uint32_t)(b->tag & 0xfff) };
 	struct emit *e = &be.e;
-	struct { uint8_t *taken, *gen; int64_t target; bool direct; } exits[TB_MAX_INSNS];
+	struct { uint8_t *taken, *taken_inline, *gen; int64_t target; bool direct; } exits[TB_MAX_INSNS];
 
 	/* push rbx, r12, r13, r14, r15; mov rbx, rdi; mov r12, rsi;
 	 * movabs r13, genp; xor r14d, r14d; mov r15d, JIT_LOOP_MAX */
@@ -766,7 +766,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct tb_insn *ti = &b->insn[k];
 		uint32_t next = off + ti->insn.len;
-		exits[k].taken = exits[k].gen = NULL;
+		exits[k].taken = exits[k].taken_inline = exits[k].gen = NULL;
 		bool prev_host_flags = host_flags;
 		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k), &host_flags);
 		if (last_inline) {
@@ -783,8 +783,26 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		 * the guest's, so the not-taken case goes on inline; only a taken
 		 * branch calls the handler (which evaluates the same condition). */
 		uint8_t *not_taken = NULL;
-		if (prev_host_flags && ti->insn.op == OP_JCC && k + 1 < b->ninsn)
+		exits[k].taken_inline = NULL;
+		if (prev_host_flags && ti->insn.op == OP_JCC && k + 1 < b->ninsn) {
 			not_taken = emit_jcc_fixup(e, (uint8_t)((ti->insn.cc & 0xf) ^ 1));
+			int64_t target = (int64_t)next + (int64_t)ti->insn.imm;
+			if (ti->insn.opsize == 8 && target == (int32_t)target) {
+				/* Taken: rip = the target if canonical (else the
+				 * handler raises the #GP), then the taken exit. */
+				emit_lea_rax_r12_s(e, (int32_t)target);
+				b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
+				b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
+				b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
+				b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
+				uint8_t *noncanon = emit_jcc_fixup(e, 0x7);        /* ja */
+				emit_store_rax(e, off_rip);
+				b1(e, 0xe9);                                        /* jmp taken exit */
+				exits[k].taken_inline = e->p;
+				b4(e, 0);
+				patch_rel32(noncanon, e->p);
+			}
+		}
 		emit_call_handler(e, ti, off, next);
 		if (k + 1 < b->ninsn) {
 			/* rip moved elsewhere (taken branch, REP restart, INT n), or
@@ -860,6 +878,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	for (unsigned k = 0; k + 1 < b->ninsn; k++) {
 		if (exits[k].taken) {
 			patch_rel32(exits[k].taken, e->p);
+			if (exits[k].taken_inline)
+				patch_rel32(exits[k].taken_inline, e->p);
 			if (exits[k].direct)
 				emit_chain(&be, exits[k].target, k + 1);
 		}
