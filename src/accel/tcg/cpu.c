@@ -380,11 +380,22 @@ void cpu_exec_block(struct x86_cpu *cpu)
 	}
 	uint64_t rip = cpu->rip;
 	if (link_slot && cpu->tbc->flushes == link_flushes && b->jit_chain &&
-	    (link_from->tag >> 12) == (b->tag >> 12) && link_from->genp == b->genp &&
-	    link_from->gen == b->gen) {
+	    (link_from->tag >> 56) == (b->tag >> 56)) {
 		/* The previous block left through an unlinked chain jump to
-		 * here: same page, mode and generation make it safe to link. */
-		jit_link(link_slot, b->jit_chain);
+		 * here. Same page, mode, CPL and generation make it safe to
+		 * link; another page (same mode and CPL) goes through a
+		 * trampoline that checks the mapping and that page. */
+		if ((link_from->tag >> 12) == (b->tag >> 12)) {
+			if (link_from->genp == b->genp && link_from->gen == b->gen)
+				jit_link(link_slot, b->jit_chain);
+		} else {
+			const struct tlb_entry *te = &cpu->tlb[cpu->cpl == 3][tlb_index(rip)];
+			void *tramp = NULL;
+			if (te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
+				tramp = jit_emit_trampoline(&cpu->tbc->jit, b, rip, te->addend);
+			if (tramp)
+				jit_link(link_slot, tramp);
+		}
 	}
 	if (b->jit && !cpu->intr_shadow) {
 		cpu->icount += b->jit(cpu, rip);

@@ -22,11 +22,12 @@
 #include "accel/tcg/decode.h"
 #include "accel/tcg/mmu.h"
 #include "core/vm.h"
+#include "util/log.h"
 
 #define JIT_ARENA_SIZE (32u << 20)
 
 /* Bytes emitted per instruction at most (see emit_insn), plus the frame. */
-#define JIT_INSN_MAX 320
+#define JIT_INSN_MAX 384
 #define JIT_FRAME_MAX 512
 /* Rounds a one-block loop may run in host code before cpu_run looks. */
 #define JIT_LOOP_MAX 4096
@@ -498,8 +499,7 @@ static void emit_return(struct block_emit *be, uint32_t n)
 static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 {
 	struct emit *e = &be->e;
-	int64_t in_page = (int64_t)be->page_off + target;
-	if (in_page < 0 || in_page >= 4096)
+	if (target != (int32_t)target)
 		return;
 	uint8_t *fail[5];
 	emit_lea_rax_r12_s(e, (int32_t)target);
@@ -897,6 +897,12 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	b4(e, 0);
 	patch_rel32(at, be.top);
 
+	if ((size_t)(e->p - start) > jit_block_max_size()) {
+		/* JIT_INSN_MAX/JIT_FRAME_MAX undercount what this emits. */
+		log_error("jit: block code of %zu bytes exceeds the %zu-byte bound",
+			  (size_t)(e->p - start), jit_block_max_size());
+		abort();
+	}
 	a->used = (size_t)(e->p - a->base + 15) & ~(size_t)15;
 	return (jit_block_fn)(void *)start;
 }
@@ -904,6 +910,62 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 void jit_link(uint8_t *slot, const void *target)
 {
 	patch_rel32(slot, target);
+}
+
+/*
+ * A link into a block on another page goes through a trampoline that
+ * checks what the same-page case gets for free: that CS:RIP still maps to
+ * the same host page (the code TLB entry for it, at the privilege of the
+ * blocks, has the tag and addend it had when linked) and that the target
+ * page's code is unchanged (its generation); then it makes that page's
+ * generation counter the running one (r13) and enters the block. If a
+ * check fails it returns to cpu_run, which finds the block the slow way.
+ */
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend)
+{
+	if (!a->base || !to->jit_chain || a->size - a->used < 128)
+		return NULL;
+	uint8_t *start = a->base + a->used;
+	struct emit em = { start }, *e = &em;
+	uint8_t *fail[3];
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_rip);          /* mov rax, [rbx+rip] */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
+	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
+	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);                            /* shr edx, 12 */
+	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);                  /* and edx, mask */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
+	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
+				  (tb_tag_user(to->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+tag_code] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
+	fail[0] = emit_jne_fixup(e);
+	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)addend);             /* movabs rcx, addend */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+addend] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	fail[1] = emit_jne_fixup(e);
+	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)(uintptr_t)to->genp); /* movabs rcx, genp */
+	b1(e, 0x81); b1(e, 0x39); b4(e, to->gen);                       /* cmp dword [rcx], gen */
+	fail[2] = emit_jne_fixup(e);
+	b1(e, 0x49); b1(e, 0x89); b1(e, 0xcd);                          /* mov r13, rcx */
+	b1(e, 0xe9);                                                    /* jmp to's chain entry */
+	uint8_t *at = e->p;
+	b4(e, 0);
+	patch_rel32(at, to->jit_chain);
+	for (unsigned j = 0; j < 3; j++)
+		patch_rel32(fail[j], e->p);
+	/* mov eax, r14d; the frame's epilogue (every block's is the same) */
+	b1(e, 0x44); b1(e, 0x89); b1(e, 0xf0);
+	b1(e, 0x41); b1(e, 0x5f);
+	b1(e, 0x41); b1(e, 0x5e);
+	b1(e, 0x41); b1(e, 0x5d);
+	b1(e, 0x41); b1(e, 0x5c);
+	b1(e, 0x5b);
+	b1(e, 0xc3);
+	(void)va;
+	a->used = (size_t)(e->p - a->base + 15) & ~(size_t)15;
+	return start;
 }
 
 #else /* not an x86-64 host: the interpreter runs everything */
@@ -930,6 +992,15 @@ void jit_link(uint8_t *slot, const void *target)
 {
 	(void)slot;
 	(void)target;
+}
+
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend)
+{
+	(void)a;
+	(void)to;
+	(void)va;
+	(void)addend;
+	return NULL;
 }
 
 #endif

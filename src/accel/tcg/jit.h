@@ -69,13 +69,22 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b);
 
 /*
  * Chaining: a block's code may go on directly into the code of the block
- * at a constant guest address on the same page (a direct branch's target,
- * or where it falls through), after checking that the page is unchanged
- * and no event is posted. The jump starts out returning to cpu_run, which
+ * at a constant guest address (a direct branch's target, or where it falls
+ * through), after checking that its page is unchanged and no event is
+ * posted; on another page, through a trampoline that also checks the
+ * mapping and that page (jit_emit_trampoline). The jump starts out returning to cpu_run, which
  * finds the next block and then points the jump at it (jit_link) when
  * both blocks share page, mode and page generation. A flush of the cache
  * discards the links with the code.
  */
 void jit_link(uint8_t *slot, const void *target);
+
+/*
+ * A link to a block on another page: code that checks that va (the
+ * target's CS:RIP) still maps to the host page it maps to now (addend, the
+ * code TLB's) and that the target's page is unchanged, then enters it;
+ * NULL when the arena has no room. Link the slot to what it returns.
+ */
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend);
 
 #endif

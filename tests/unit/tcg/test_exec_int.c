@@ -562,6 +562,58 @@ static uint64_t run_blocks_max_call(const uint8_t *start, const uint8_t *end)
 	return run_blocks(start, end) == -1 ? blocks_max_call : 0;
 }
 
+/*
+ * Blocks on two pages chained both ways (a JMP to the next page, a taken
+ * JNZ back), then the second page's code rewritten, then that virtual page
+ * remapped to other code: each run must execute what is mapped now.
+ */
+static int run_xpage(uint64_t ecx)
+{
+	const uint64_t p1 = PT4K + 0x1000, p2 = PT4K + 0x2000;
+	cpu->gpr[R_RCX] = ecx;
+	cpu->gpr[R_RAX] = 0;
+	cpu->rip = p1;
+	cpu->exc_vector = -1;
+	if (setjmp(cpu->exc_jmp)) {
+		cpu->rip = cpu->insn_rip;
+		return cpu->exc_vector == EXC_UD && cpu->rip == p2 + 11 ? -1 : cpu->exc_vector;
+	}
+	for (int n = 0; n < 100000; n++)
+		cpu_exec_block(cpu);
+	return -2;
+}
+
+static void test_blocks_xpage(void)
+{
+	static const uint8_t p1_code[] = { 0x83, 0xc0, 0x01, 0xe9, 0xf8, 0x0f, 0x00, 0x00 };
+	/* add $imm8, %eax; dec %ecx; jnz p1; ud2 */
+	uint8_t p2_code[] = { 0x83, 0xc0, 0x10, 0xff, 0xc9, 0x0f, 0x85, 0xf5, 0xef, 0xff, 0xff,
+			      0x0f, 0x0b };
+	uint64_t *pt = (uint64_t *)gmem(0x4000);
+	reset_long64();
+	memcpy(gmem(PT4K + 0x1000), p1_code, sizeof(p1_code));
+	memcpy(gmem(PT4K + 0x2000), p2_code, sizeof(p2_code));
+	code_pages_written(&code_pages, gmem(PT4K + 0x1000), 0x2000);
+	CHECK_EQ(run_xpage(100), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 100 * 0x11);
+	/* Rewritten behind the MMU, as DMA would. */
+	gmem(PT4K + 0x2000)[2] = 0x20;
+	code_pages_written(&code_pages, gmem(PT4K + 0x2002), 1);
+	CHECK_EQ(run_xpage(10), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x21);
+	/* The virtual page now maps other code (and the TLB is flushed, as
+	 * a CR3 write or INVLPG would). */
+	p2_code[2] = 0x40;
+	memcpy(gmem(PT4K + 0x3000), p2_code, sizeof(p2_code));
+	code_pages_written(&code_pages, gmem(PT4K + 0x3000), sizeof(p2_code));
+	pt[2] = (PT4K + 0x3000) | 7;
+	tlb_flush(cpu);
+	CHECK_EQ(run_xpage(10), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x41);
+	pt[2] = (PT4K + 0x2000) | 7;
+	tlb_flush(cpu);
+}
+
 static void test_blocks_chain(void)
 {
 	reset_long64();
@@ -656,6 +708,7 @@ static void test_blocks(void)
 	CHECK_EQ(cpu->rip, CODE + 11);
 	CHECK_EQ(cpu->cr2, HOLE);
 	test_blocks_chain();
+	test_blocks_xpage();
 }
 
 /* ---- targeted tests -------------------------------------------------------------- */
