@@ -675,7 +675,8 @@ static bool emit_push_pop(struct block_emit *be, const struct tb_insn *ti, uint3
 }
 
 /*
- * 32/64-bit MOV between a register (or an immediate) and memory: the TLB
+ * 32/64-bit MOV between a register (or an immediate) and memory, and the
+ * extending loads MOVZX/MOVSX/MOVSXD into a 32/64-bit register: the TLB
  * fast path inline, as mmu.h's loads and stores do it (the entry at the
  * first byte's index must carry the last byte's page, so page-crossing
  * accesses miss; code pages never get write entries, so a fast store
@@ -688,19 +689,28 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 			 uint32_t next, uint8_t **gen_exit)
 {
 	const struct x86_insn *i = &ti->insn;
-	if (i->op != OP_MOV || (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
+	if ((i->op != OP_MOV && i->op != OP_MOVZX && i->op != OP_MOVSX && i->op != OP_MOVSXD) ||
+	    (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
 	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64)
 		return false;
 	unsigned d = i->opnd[0], s = i->opnd[1];
 	enum { LOAD, STORE_REG, STORE_IMM } kind;
-	if (d == X86_O_Gv && s == X86_O_Ev)
+	unsigned size = i->opsize; /* bytes accessed */
+	if (i->op != OP_MOV) {
+		/* MOVZX/MOVSX Gv, Eb/Ew and MOVSXD Gv, Ed: extending loads */
+		if (d != X86_O_Gv || (s != X86_O_Eb && s != X86_O_Ew && s != X86_O_Ed))
+			return false;
 		kind = LOAD;
-	else if (d == X86_O_Ev && s == X86_O_Gv)
+		size = s == X86_O_Eb ? 1 : s == X86_O_Ew ? 2 : 4;
+	} else if (d == X86_O_Gv && s == X86_O_Ev) {
+		kind = LOAD;
+	} else if (d == X86_O_Ev && s == X86_O_Gv) {
 		kind = STORE_REG;
-	else if (d == X86_O_Ev && s == X86_O_Iz)
+	} else if (d == X86_O_Ev && s == X86_O_Iz) {
 		kind = STORE_IMM;
-	else
+	} else {
 		return false;
+	}
 	struct emit *e = &be->e;
 	if (!emit_ea(e, i, next))
 		return false;
@@ -710,11 +720,21 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 					   offsetof(struct x86_seg, base));
 		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
 	}
-	uint8_t *slow = emit_tlb(be, i->opsize, kind != LOAD);
+	uint8_t *slow = emit_tlb(be, size, kind != LOAD);
 	if (kind == LOAD) {
-		if (wide)
+		/* The same load on the host: movzx/movsx/movsxd or mov into
+		 * eax/rax (32-bit results zero-extend, as the guest's do). */
+		if (wide && (i->op == OP_MOV || i->op == OP_MOVSX || i->op == OP_MOVSXD))
 			b1(e, 0x48);
-		b1(e, 0x8b); b1(e, 0x00); /* mov rax, [rax] */
+		if (i->op == OP_MOVZX || i->op == OP_MOVSX) {
+			b1(e, 0x0f);
+			b1(e, (uint8_t)((i->op == OP_MOVZX ? 0xb6 : 0xbe) | (size == 2)));
+		} else if (i->op == OP_MOVSXD && wide) {
+			b1(e, 0x63);
+		} else {
+			b1(e, 0x8b);
+		}
+		b1(e, 0x00); /* [rax] */
 		emit_store64(e, H_RAX, gpr_disp(i->reg));
 	} else {
 		if (kind == STORE_REG)

@@ -536,6 +536,10 @@ GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
 		      " mov 8(%rdx), %rbx; movq $-2, 0xffc(%rdx); mov 0xffc(%rdx), %rsi;"
 		      " mov %fs:(%rdx), %edi; mov (%r8), %eax; mov $1, %eax");
 
+/* Extending loads: inline hits, a page-crossing word, a fault. */
+GUEST_CODE(t_blk_ext, "movzbl 3(%rdx), %eax; movsbq 3(%rdx), %rbx; movswl 0xfff(%rdx), %ecx;"
+		      " movslq 4(%rdx), %rsi; movzwq 6(%rdx), %rdi; movsbl (%r8), %eax");
+
 /* 64-bit PUSH/POP: inline slots, PUSH RSP's old value, POP RSP through the handler. */
 GUEST_CODE(t_blk_stack, "push %rax; push %rsp; pop %rcx; pop %rdx; push %rbx; pop %rsp; push %rdx");
 
@@ -658,6 +662,21 @@ static void test_blocks_chain(void)
 
 static void test_blocks(void)
 {
+	reset_long64();
+	memset(gmem(DATA), 0, 0x1010);
+	memcpy(gmem(DATA), "\0\0\0\x85\x01\0\0\x80", 8);
+	gmem(DATA + 0xfff)[0] = 0x34;
+	gmem(DATA + 0x1000)[0] = 0x92;
+	cpu->gpr[R_RDX] = DATA;
+	cpu->gpr[R_R8] = HOLE;
+	CHECK_EQ(RUN(t_blk_ext), EXC_PF);
+	CHECK_EQ(cpu->gpr[R_RAX], 0x85);
+	CHECK_EQ(cpu->gpr[R_RBX], 0xffffffffffffff85ULL);
+	CHECK_EQ(cpu->gpr[R_RCX], 0xffff9234ULL);
+	CHECK_EQ(cpu->gpr[R_RSI], 0xffffffff80000001ULL);
+	CHECK_EQ(cpu->gpr[R_RDI], 0x8000);
+	CHECK_EQ(cpu->cr2, HOLE);
+
 	reset_long64();
 	uint64_t sp = cpu->gpr[R_RSP];
 	cpu->gpr[R_RAX] = 0x1122334455667788ULL;
