@@ -758,6 +758,54 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 	return true;
 }
 
+/* rax = r12 + target; jumps to the returned fixup unless rax is canonical. */
+static uint8_t *emit_canonical_target(struct emit *e, int32_t target)
+{
+	emit_lea_rax_r12_s(e, target);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
+	return emit_jcc_fixup(e, 0x7);                      /* ja */
+}
+
+/*
+ * CALL rel32 in 64-bit mode (always a block's last instruction): target
+ * checked canonical, the return address pushed through the TLB fast
+ * path, RSP and rip updated, as call64() in exec_ctrl.c orders them; a
+ * non-canonical target or a TLB miss calls the handler. rip is set on
+ * both paths, so the block's end chains to the target as after a handler.
+ */
+static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			  uint32_t next)
+{
+	const struct x86_insn *i = &ti->insn;
+	int64_t target = (int64_t)next + (int64_t)i->imm;
+	if (i->op != OP_CALL || i->opnd[0] != X86_O_Jz || i->opsize != 8 ||
+	    i->mode != X86_MODE_64 || target != (int32_t)target)
+		return false;
+	struct emit *e = &be->e;
+	uint8_t *slow[2];
+	slow[0] = emit_canonical_target(e, (int32_t)target);
+	emit_load(e, true, H_RAX, gpr_disp(R_RSP));
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xe8); b1(e, 8); /* sub rax, 8 */
+	slow[1] = emit_tlb(be, 8, true);
+	/* lea rcx, [r12 + next]; mov [rax], rcx */
+	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x8c); b1(e, 0x24); b4(e, next);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x08);
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
+	emit_lea_rax_r12_s(e, (int32_t)target);
+	emit_store_rax(e, off_rip);
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	patch_rel32(slow[0], e->p);
+	patch_rel32(slow[1], e->p);
+	emit_call_handler(e, ti, off, next);
+	patch_rel32(done, e->p);
+	return true;
+}
+
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 {
 	if (!a->base || a->size - a->used < jit_block_max_size())
@@ -799,6 +847,10 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			off = next;
 			continue;
 		}
+		if (k + 1 == b->ninsn && emit_call_rel(&be, ti, off, next)) {
+			off = next; /* rip is set: the end chains like after a handler */
+			continue;
+		}
 		/* A Jcc right after an inline ALU operation: the host's flags are
 		 * the guest's, so the not-taken case goes on inline; only a taken
 		 * branch calls the handler (which evaluates the same condition). */
@@ -810,12 +862,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			if (ti->insn.opsize == 8 && target == (int32_t)target) {
 				/* Taken: rip = the target if canonical (else the
 				 * handler raises the #GP), then the taken exit. */
-				emit_lea_rax_r12_s(e, (int32_t)target);
-				b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
-				b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
-				b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
-				b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
-				uint8_t *noncanon = emit_jcc_fixup(e, 0x7);        /* ja */
+				uint8_t *noncanon = emit_canonical_target(e, (int32_t)target);
 				emit_store_rax(e, off_rip);
 				b1(e, 0xe9);                                        /* jmp taken exit */
 				exits[k].taken_inline = e->p;

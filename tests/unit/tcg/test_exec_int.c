@@ -536,6 +536,10 @@ GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
 		      " mov 8(%rdx), %rbx; movq $-2, 0xffc(%rdx); mov 0xffc(%rdx), %rsi;"
 		      " mov %fs:(%rdx), %edi; mov (%r8), %eax; mov $1, %eax");
 
+/* CALL rel32: the pushed return address and the target, inline and through
+ * the handler (a slot straddling pages), and a push into a hole (#PF). */
+GUEST_CODE(t_blk_call, "call 1f; 1: pop %rax; call 2f; 2: pop %rcx; mov %rsp, %rdx");
+
 /* Extending loads: inline hits, a page-crossing word, a fault. */
 GUEST_CODE(t_blk_ext, "movzbl 3(%rdx), %eax; movsbq 3(%rdx), %rbx; movswl 0xfff(%rdx), %ecx;"
 		      " movslq 4(%rdx), %rsi; movzwq 6(%rdx), %rdi; movsbl (%r8), %eax");
@@ -662,6 +666,24 @@ static void test_blocks_chain(void)
 
 static void test_blocks(void)
 {
+	reset_long64();
+	uint64_t sp0 = cpu->gpr[R_RSP];
+	CHECK_EQ(RUN(t_blk_call), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], CODE + 5);
+	CHECK_EQ(cpu->gpr[R_RCX], CODE + 11);
+	CHECK_EQ(cpu->gpr[R_RDX], sp0);
+	reset_long64();
+	cpu->gpr[R_RSP] = DATA + 0x1004; /* the slot is DATA+0xffc..0x1003 */
+	CHECK_EQ(RUN(t_blk_call), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], CODE + 5);
+	CHECK_EQ(cpu->gpr[R_RSP], DATA + 0x1004);
+	reset_long64();
+	cpu->gpr[R_RSP] = HOLE + 8;
+	CHECK_EQ(RUN(t_blk_call), EXC_PF);
+	CHECK_EQ(cpu->rip, CODE);
+	CHECK_EQ(cpu->gpr[R_RSP], HOLE + 8);
+	CHECK_EQ(cpu->cr2, HOLE);
+
 	reset_long64();
 	memset(gmem(DATA), 0, 0x1010);
 	memcpy(gmem(DATA), "\0\0\0\x85\x01\0\0\x80", 8);
