@@ -806,6 +806,39 @@ static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint3
 	return true;
 }
 
+/*
+ * RET (C3) in 64-bit mode: the return address through the TLB fast path,
+ * checked canonical, then RSP and rip, as ret64() in exec_ctrl.c; a miss
+ * or a non-canonical address calls the handler (which faults). The block
+ * ends here and returns to cpu_run (the target is not constant).
+ */
+static bool emit_ret(struct block_emit *be, const struct tb_insn *ti, uint32_t off, uint32_t next)
+{
+	const struct x86_insn *i = &ti->insn;
+	if (i->op != OP_RET || i->opnd[0] != X86_O_NONE || i->opsize != 8 || i->mode != X86_MODE_64)
+		return false;
+	struct emit *e = &be->e;
+	uint8_t *slow[2];
+	emit_load(e, true, H_RAX, gpr_disp(R_RSP));
+	slow[0] = emit_tlb(be, 8, false);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x00);             /* mov rax, [rax] */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
+	slow[1] = emit_jcc_fixup(e, 0x7);                   /* ja */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
+	emit_store_rax(e, off_rip);
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	patch_rel32(slow[0], e->p);
+	patch_rel32(slow[1], e->p);
+	emit_call_handler(e, ti, off, next);
+	patch_rel32(done, e->p);
+	return true;
+}
+
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 {
 	if (!a->base || a->size - a->used < jit_block_max_size())
@@ -847,7 +880,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			off = next;
 			continue;
 		}
-		if (k + 1 == b->ninsn && emit_call_rel(&be, ti, off, next)) {
+		if (k + 1 == b->ninsn &&
+		    (emit_call_rel(&be, ti, off, next) || emit_ret(&be, ti, off, next))) {
 			off = next; /* rip is set: the end chains like after a handler */
 			continue;
 		}

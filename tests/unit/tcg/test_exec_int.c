@@ -539,6 +539,8 @@ GUEST_CODE(t_blk_mem, "mov %rax, (%rdx); mov 8(%rdx), %ecx; movl $-1, 12(%rdx);"
 /* CALL rel32: the pushed return address and the target, inline and through
  * the handler (a slot straddling pages), and a push into a hole (#PF). */
 GUEST_CODE(t_blk_call, "call 1f; 1: pop %rax; call 2f; 2: pop %rcx; mov %rsp, %rdx");
+/* RET: to a pushed address; then to a non-canonical one (#GP, nothing changed). */
+GUEST_CODE(t_blk_ret, "lea 1f(%rip), %rax; push %rax; ret; 1: mov %rsp, %rdx; push %rbx; ret");
 
 /* Extending loads: inline hits, a page-crossing word, a fault. */
 GUEST_CODE(t_blk_ext, "movzbl 3(%rdx), %eax; movsbq 3(%rdx), %rbx; movswl 0xfff(%rdx), %ecx;"
@@ -677,6 +679,12 @@ static void test_blocks(void)
 	CHECK_EQ(RUN(t_blk_call), -1);
 	CHECK_EQ(cpu->gpr[R_RAX], CODE + 5);
 	CHECK_EQ(cpu->gpr[R_RSP], DATA + 0x1004);
+	reset_long64();
+	cpu->gpr[R_RBX] = 0x0000800000000000ULL;
+	CHECK_EQ(RUN(t_blk_ret), EXC_GP);
+	CHECK_EQ(cpu->gpr[R_RDX], sp0);
+	CHECK_EQ(cpu->gpr[R_RSP], sp0 - 8);
+	CHECK_EQ(cpu->rip, CODE + 13);
 	reset_long64();
 	cpu->gpr[R_RSP] = HOLE + 8;
 	CHECK_EQ(RUN(t_blk_call), EXC_PF);
