@@ -190,21 +190,59 @@ static uint32_t cc_disp(size_t field)
 	return (uint32_t)(offsetof(struct x86_cpu, cc) + field);
 }
 
-static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
+/* The ALU operations emitted inline: the host's "op r/m, reg" opcode. */
+struct alu_kind {
+	uint8_t opc;
+	bool writes, logic;
+	unsigned ccop;
+};
+
+static bool alu_kind_of(unsigned op, struct alu_kind *k)
 {
-	uint8_t opc; /* the host's "op r/m, reg" opcode: rdx = rdx op rcx */
-	bool writes = true, logic = true;
-	unsigned ccop = CC_LOGIC;
-	switch (i->op) {
-	case OP_ADD: opc = 0x01; logic = false; ccop = CC_ADD; break;
-	case OP_SUB: opc = 0x29; logic = false; ccop = CC_SUB; break;
-	case OP_CMP: opc = 0x29; logic = false; ccop = CC_SUB; writes = false; break;
-	case OP_AND: opc = 0x21; break;
-	case OP_TEST: opc = 0x21; writes = false; break;
-	case OP_OR: opc = 0x09; break;
-	case OP_XOR: opc = 0x31; break;
+	*k = (struct alu_kind){ 0, true, true, CC_LOGIC };
+	switch (op) {
+	case OP_ADD: k->opc = 0x01; k->logic = false; k->ccop = CC_ADD; break;
+	case OP_SUB: k->opc = 0x29; k->logic = false; k->ccop = CC_SUB; break;
+	case OP_CMP: k->opc = 0x29; k->logic = false; k->ccop = CC_SUB; k->writes = false; break;
+	case OP_AND: k->opc = 0x21; break;
+	case OP_TEST: k->opc = 0x21; k->writes = false; break;
+	case OP_OR: k->opc = 0x09; break;
+	case OP_XOR: k->opc = 0x31; break;
 	default: return false;
 	}
+	return true;
+}
+
+/* With a (destination) in rax and b in rcx: rdx = a op b, the result
+ * into gpr[dr] when the operation writes, the lazy flags unless dead. */
+static void emit_alu_core(struct emit *e, const struct alu_kind *k, unsigned size, unsigned dr,
+			  bool flags_dead)
+{
+	const bool wide = size == 8;
+	/* mov rdx, rax; op rdx, rcx (32-bit forms zero-extend, as the guest's do) */
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0x89); b1(e, 0xc2);
+	if (wide)
+		b1(e, 0x48);
+	b1(e, k->opc); b1(e, 0xca);
+	if (k->writes)
+		emit_store64(e, H_RDX, gpr_disp(dr));
+	if (flags_dead)
+		return;
+	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+	if (!k->logic) {
+		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+	}
+	emit_cc_opsize(e, k->ccop, size);
+}
+
+static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
+{
+	struct alu_kind k;
+	if (!alu_kind_of(i->op, &k))
+		return false;
 	const bool wide = i->opsize == 8;
 	const uint64_t m = wide ? ~0ULL : 0xffffffffULL;
 	unsigned d = i->opnd[0], s = i->opnd[1], dr;
@@ -224,23 +262,7 @@ static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
 	} else {
 		return false;
 	}
-	/* mov rdx, rax; op rdx, rcx (32-bit forms zero-extend, as the guest's do) */
-	if (wide)
-		b1(e, 0x48);
-	b1(e, 0x89); b1(e, 0xc2);
-	if (wide)
-		b1(e, 0x48);
-	b1(e, opc); b1(e, 0xca);
-	if (writes)
-		emit_store64(e, H_RDX, gpr_disp(dr));
-	if (flags_dead)
-		return true;
-	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
-	if (!logic) {
-		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
-		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
-	}
-	emit_cc_opsize(e, ccop, i->opsize);
+	emit_alu_core(e, &k, i->opsize, dr, flags_dead);
 	return true;
 }
 
@@ -839,6 +861,65 @@ static bool emit_ret(struct block_emit *be, const struct tb_insn *ti, uint32_t o
 	return true;
 }
 
+/*
+ * ALU operations that read memory without writing it, at 32/64 bits:
+ * "op reg, [mem]" (ADD/SUB/AND/OR/XOR/CMP/TEST into a register) and
+ * CMP/TEST of memory with a register or an immediate. The operand comes
+ * through the TLB fast path; a miss calls the handler.
+ */
+static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			 uint32_t next, bool flags_dead)
+{
+	const struct x86_insn *i = &ti->insn;
+	struct alu_kind k;
+	if (!alu_kind_of(i->op, &k) || (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
+	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64 ||
+	    x86_insn_lock(i))
+		return false;
+	unsigned d = i->opnd[0], s = i->opnd[1];
+	enum { REG_MEM, MEM_REG, MEM_IMM } form;
+	if (d == X86_O_Gv && s == X86_O_Ev)
+		form = REG_MEM;
+	else if (!k.writes && d == X86_O_Ev && s == X86_O_Gv)
+		form = MEM_REG;
+	else if (!k.writes && d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs))
+		form = MEM_IMM;
+	else
+		return false;
+	struct emit *e = &be->e;
+	if (!emit_ea(e, i, next))
+		return false;
+	const bool wide = i->opsize == 8;
+	if (i->seg == SEG_FS || i->seg == SEG_GS) {
+		uint32_t base = (uint32_t)(offsetof(struct x86_cpu, seg) + i->seg * sizeof(struct x86_seg) +
+					   offsetof(struct x86_seg, base));
+		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
+	}
+	uint8_t *slow = emit_tlb(be, i->opsize, false);
+	if (form == REG_MEM) {
+		if (wide)
+			b1(e, 0x48);
+		b1(e, 0x8b); b1(e, 0x08);                       /* mov rcx, [rax] */
+		emit_load(e, wide, H_RAX, gpr_disp(i->reg));
+	} else {
+		if (wide)
+			b1(e, 0x48);
+		b1(e, 0x8b); b1(e, 0x00);                       /* mov rax, [rax] */
+		if (form == MEM_REG)
+			emit_load(e, wide, H_RCX, gpr_disp(i->reg));
+		else
+			emit_mov_imm(e, H_RCX, i->imm & (wide ? ~0ULL : 0xffffffffULL));
+	}
+	emit_alu_core(e, &k, i->opsize, i->reg, flags_dead);
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	patch_rel32(slow, e->p);
+	emit_call_handler(e, ti, off, next);
+	patch_rel32(done, e->p);
+	return true;
+}
+
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 {
 	if (!a->base || a->size - a->used < jit_block_max_size())
@@ -875,7 +956,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			continue;
 		}
 		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen) ||
-		    emit_push_pop(&be, ti, off, next, &exits[k].gen)) {
+		    emit_push_pop(&be, ti, off, next, &exits[k].gen) ||
+		    emit_alu_mem(&be, ti, off, next, jit_flags_dead(b, k))) {
 			last_inline = true;
 			off = next;
 			continue;

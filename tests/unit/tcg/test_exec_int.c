@@ -367,6 +367,10 @@ DIFF(alu_jcc2, "cmp %rbx, %rax; ja 1f; inc %ecx; 1: sub %ecx, %edx; jbe 2f; add 
 	       " cmp %ecx, %edx; jl 5f; dec %rax; 5: or %ebx, %eax; jnp 6f; neg %rcx; 6:"
 	       " cmp $7, %eax; jge 7f; inc %rbx; 7: xor %rbx, %rcx; jz 8f; inc %rdx; 8:"
 	       " add $-1, %edx; jc 9f; inc %rax; 9: nop");
+/* ALU operations reading memory (the JIT's inline TLB path in block mode). */
+DIFF(alu_mem, "push %rbx; add (%rsp), %rax; setc %dl; sub 4(%rsp), %ecx; seto %dh; cmp (%rsp), %rcx;"
+	      " setb %bl; test %edx, (%rsp); sete %bh; cmpl $5, 4(%rsp); setl %cl; and (%rsp), %edx;"
+	      " or (%rsp), %rax; xor 2(%rsp), %ecx; cmpq $-3, (%rsp); pop %rbx; jle 1f; inc %rax; 1: nop");
 DIFF(lzcnt32, "lzcnt %ebx, %eax");
 DIFF(tzcnt64, "tzcnt %rbx, %rax");
 DIFF(div64, "div %rbx");
@@ -418,7 +422,7 @@ static const struct diff_case diff_cases[] = {
 	C(xchg_regs, M_ALL, 8), C(cmov_cc, M_ALL, 8), C(eager_cond, M_ALL, 8),
 	C(stack_ops, M_ALL, 8), C(mov_forms, M_ALL, 8), C(sub_rot, M_ALL, 8),
 	C(add_rot, M_ALL, 4), C(add_rot8, M_ALL, 2), C(dead_flags, M_ALL, 8),
-	C(alu_jcc1, M_ALL, 8), C(alu_jcc2, M_ALL, 8),
+	C(alu_jcc1, M_ALL, 8), C(alu_jcc2, M_ALL, 8), C(alu_mem, M_ALL, 8),
 };
 
 /* Cases that need a host feature or operands that cannot fault natively. */
