@@ -16,10 +16,12 @@
  *     unless k is last:    if (cpu->rip != start + off_k + len_k)  exit (k + 1)
  *                          if (*genp != gen)                       exit (k + 1)
  *
- * except that the commonest register-only forms are emitted inline (no
- * call, no rip update: they cannot fault, branch or store), a block that
- * is a loop goes round in host code, and exits to constant addresses on
- * the same page chain into the next block's code (below).
+ * except that the commonest forms are emitted inline: register-only ones
+ * (no call, no rip update: they cannot fault, branch or store), and memory,
+ * stack, CALL and RET forms whose TLB hit path is inline and whose every
+ * other case calls the handler as above. A block that is a loop goes
+ * round in host code, and exits to constant addresses chain into the next
+ * block's code (below).
  *
  * so the semantics (handlers, precise faults through cpu_raise's longjmp,
  * leaving the block on a taken branch or a store into its page) are the
