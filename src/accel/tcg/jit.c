@@ -314,6 +314,20 @@ static bool emit_ea(struct emit *e, const struct x86_insn *i, uint32_t next)
 	return true;
 }
 
+/* rax = the linear address of i's memory operand (64-bit mode: only FS
+ * and GS have a base); false, having emitted nothing, as emit_ea. */
+static bool emit_linear(struct emit *e, const struct x86_insn *i, uint32_t next)
+{
+	if (!emit_ea(e, i, next))
+		return false;
+	if (i->seg == SEG_FS || i->seg == SEG_GS) {
+		uint32_t base = (uint32_t)(offsetof(struct x86_cpu, seg) + i->seg * sizeof(struct x86_seg) +
+					   offsetof(struct x86_seg, base));
+		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
+	}
+	return true;
+}
+
 /* LEA: the address arithmetic only (no segment, no access). */
 static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
 {
@@ -476,6 +490,23 @@ static uint8_t *emit_jcc_fixup(struct emit *e, uint8_t cc)
 	return at;
 }
 
+/* cmp dword [r13], gen; jne: the fixup taken when the block's code page changed. */
+static uint8_t *emit_gen_exit(struct emit *e, uint32_t gen)
+{
+	b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, gen);
+	return emit_jcc_fixup(e, 0x5);
+}
+
+/* rax unchanged; jumps to the returned fixup unless rax is canonical. */
+static uint8_t *emit_noncanonical_exit(struct emit *e)
+{
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
+	return emit_jcc_fixup(e, 0x7);                      /* ja */
+}
+
 /*
  * The checks before going on to other guest code without returning to
  * cpu_run: the code page unchanged (a CALL may have pushed onto it), no
@@ -488,8 +519,7 @@ static void emit_go_on_checks(struct block_emit *be, uint8_t *out[4])
 	const uint32_t off_vcpu = (uint32_t)offsetof(struct x86_cpu, vcpu);
 	const uint32_t off_kicked = (uint32_t)offsetof(struct x86_cpu, kicked);
 	const uint32_t off_pending = (uint32_t)offsetof(struct vcpu, pending);
-	b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp dword [r13], gen */
-	out[0] = emit_jcc_fixup(e, 0x5);
+	out[0] = emit_gen_exit(e, be->b->gen);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_vcpu);     /* mov rax, [rbx+vcpu] */
 	b1(e, 0x83); b1(e, 0xb8); b4(e, off_pending); b1(e, 0);     /* cmp dword [rax+pending], 0 */
 	out[1] = emit_jcc_fixup(e, 0x5);
@@ -623,6 +653,27 @@ static void emit_call_handler(struct emit *e, const struct tb_insn *ti, uint32_t
 }
 
 /*
+ * Ends an inline fast path: jumps over the slow path that follows, where
+ * the nslow fixups of the fast path's misses land and ti's handler is
+ * called. After a handler that may store, *gen_exit is the exit taken when
+ * it hit this block's code page.
+ */
+static void emit_slow_path(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			   uint32_t next, uint8_t *const *slow, unsigned nslow, uint8_t **gen_exit)
+{
+	struct emit *e = &be->e;
+	b1(e, 0xe9); /* jmp done */
+	uint8_t *done = e->p;
+	b4(e, 0);
+	for (unsigned j = 0; j < nslow; j++)
+		patch_rel32(slow[j], e->p);
+	emit_call_handler(e, ti, off, next);
+	if (gen_exit)
+		*gen_exit = emit_gen_exit(e, be->b->gen);
+	patch_rel32(done, e->p);
+}
+
+/*
  * The TLB fast path for an access of size bytes at the linear address in
  * rax, as mmu.h's loads and stores do it (the entry at the first byte's
  * index must carry the last byte's page, so page-crossing accesses miss;
@@ -683,16 +734,7 @@ static bool emit_push_pop(struct block_emit *be, const struct tb_insn *ti, uint3
 		b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
 		emit_store64(e, H_RAX, gpr_disp(i->reg));
 	}
-	b1(e, 0xe9); /* jmp done */
-	uint8_t *done = e->p;
-	b4(e, 0);
-	patch_rel32(slow, e->p);
-	emit_call_handler(e, ti, off, next);
-	if (push) {
-		b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp [r13], gen */
-		*gen_exit = emit_jne_fixup(e);
-	}
-	patch_rel32(done, e->p);
+	emit_slow_path(be, ti, off, next, &slow, 1, push ? gen_exit : NULL);
 	return true;
 }
 
@@ -734,14 +776,9 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 		return false;
 	}
 	struct emit *e = &be->e;
-	if (!emit_ea(e, i, next))
+	if (!emit_linear(e, i, next))
 		return false;
 	const bool wide = i->opsize == 8;
-	if (i->seg == SEG_FS || i->seg == SEG_GS) {
-		uint32_t base = (uint32_t)(offsetof(struct x86_cpu, seg) + i->seg * sizeof(struct x86_seg) +
-					   offsetof(struct x86_seg, base));
-		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
-	}
 	uint8_t *slow = emit_tlb(be, size, kind != LOAD);
 	if (kind == LOAD) {
 		/* The same load on the host: movzx/movsx/movsxd or mov into
@@ -767,16 +804,7 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 			b1(e, 0x48);
 		b1(e, 0x89); b1(e, 0x08); /* mov [rax], rcx */
 	}
-	b1(e, 0xe9); /* jmp done */
-	uint8_t *done = e->p;
-	b4(e, 0);
-	patch_rel32(slow, e->p);
-	emit_call_handler(e, ti, off, next);
-	if (kind != LOAD) {
-		b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, be->b->gen); /* cmp [r13], gen */
-		*gen_exit = emit_jne_fixup(e);
-	}
-	patch_rel32(done, e->p);
+	emit_slow_path(be, ti, off, next, &slow, 1, kind != LOAD ? gen_exit : NULL);
 	return true;
 }
 
@@ -784,11 +812,7 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 static uint8_t *emit_canonical_target(struct emit *e, int32_t target)
 {
 	emit_lea_rax_r12_s(e, target);
-	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
-	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
-	return emit_jcc_fixup(e, 0x7);                      /* ja */
+	return emit_noncanonical_exit(e);
 }
 
 /*
@@ -818,13 +842,7 @@ static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint3
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
 	emit_lea_rax_r12_s(e, (int32_t)target);
 	emit_store_rax(e, off_rip);
-	b1(e, 0xe9); /* jmp done */
-	uint8_t *done = e->p;
-	b4(e, 0);
-	patch_rel32(slow[0], e->p);
-	patch_rel32(slow[1], e->p);
-	emit_call_handler(e, ti, off, next);
-	patch_rel32(done, e->p);
+	emit_slow_path(be, ti, off, next, slow, 2, NULL);
 	return true;
 }
 
@@ -844,20 +862,10 @@ static bool emit_ret(struct block_emit *be, const struct tb_insn *ti, uint32_t o
 	emit_load(e, true, H_RAX, gpr_disp(R_RSP));
 	slow[0] = emit_tlb(be, 8, false);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x00);             /* mov rax, [rax] */
-	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);             /* mov rcx, rax */
-	b1(e, 0x48); b1(e, 0xc1); b1(e, 0xf9); b1(e, 47);  /* sar rcx, 47 */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc1); b1(e, 1);   /* add rcx, 1 */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xf9); b1(e, 1);   /* cmp rcx, 1 */
-	slow[1] = emit_jcc_fixup(e, 0x7);                   /* ja */
+	slow[1] = emit_noncanonical_exit(e);
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
 	emit_store_rax(e, off_rip);
-	b1(e, 0xe9); /* jmp done */
-	uint8_t *done = e->p;
-	b4(e, 0);
-	patch_rel32(slow[0], e->p);
-	patch_rel32(slow[1], e->p);
-	emit_call_handler(e, ti, off, next);
-	patch_rel32(done, e->p);
+	emit_slow_path(be, ti, off, next, slow, 2, NULL);
 	return true;
 }
 
@@ -887,14 +895,9 @@ static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32
 	else
 		return false;
 	struct emit *e = &be->e;
-	if (!emit_ea(e, i, next))
+	if (!emit_linear(e, i, next))
 		return false;
 	const bool wide = i->opsize == 8;
-	if (i->seg == SEG_FS || i->seg == SEG_GS) {
-		uint32_t base = (uint32_t)(offsetof(struct x86_cpu, seg) + i->seg * sizeof(struct x86_seg) +
-					   offsetof(struct x86_seg, base));
-		b1(e, 0x48); b1(e, 0x03); emit_rbx_mem(e, H_RAX, base); /* add rax, [rbx+base] */
-	}
 	uint8_t *slow = emit_tlb(be, i->opsize, false);
 	if (form == REG_MEM) {
 		if (wide)
@@ -911,12 +914,7 @@ static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32
 			emit_mov_imm(e, H_RCX, i->imm & (wide ? ~0ULL : 0xffffffffULL));
 	}
 	emit_alu_core(e, &k, i->opsize, i->reg, flags_dead);
-	b1(e, 0xe9); /* jmp done */
-	uint8_t *done = e->p;
-	b4(e, 0);
-	patch_rel32(slow, e->p);
-	emit_call_handler(e, ti, off, next);
-	patch_rel32(done, e->p);
+	emit_slow_path(be, ti, off, next, &slow, 1, NULL);
 	return true;
 }
 
@@ -997,8 +995,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 				exits[k].direct = jit_direct_target(&ti->insn, next, &exits[k].target);
 			}
 			if (jit_may_store(&ti->insn)) {
-				b1(e, 0x41); b1(e, 0x81); b1(e, 0x7d); b1(e, 0x00); b4(e, b->gen);
-				exits[k].gen = emit_jne_fixup(e);
+				exits[k].gen = emit_gen_exit(e, b->gen);
 			}
 		}
 		if (not_taken)
