@@ -93,18 +93,16 @@ static struct code_pages code_pages;
 /* The most instructions one cpu_exec_block call of the last run_blocks retired. */
 static uint64_t blocks_max_call;
 
-static int run_blocks(const uint8_t *start, const uint8_t *end)
+/* Runs blocks from rip until the UD2 at end: -1 there, else the vector
+ * raised (-2: never got there). */
+static int run_blocks_at(uint64_t rip, uint64_t end)
 {
-	size_t len = (size_t)(end - start);
-	memcpy(gmem(CODE), start, len);
-	memcpy(gmem(CODE + len), "\x0f\x0b", 2);
-	code_pages_written(&code_pages, gmem(CODE), len + 2);
-	cpu->rip = CODE;
+	cpu->rip = rip;
 	cpu->exc_vector = -1;
 	blocks_max_call = 0;
 	if (setjmp(cpu->exc_jmp)) {
 		cpu->rip = cpu->insn_rip;
-		if (cpu->exc_vector == EXC_UD && cpu->rip == CODE + len)
+		if (cpu->exc_vector == EXC_UD && cpu->rip == end)
 			return -1;
 		return cpu->exc_vector;
 	}
@@ -114,7 +112,16 @@ static int run_blocks(const uint8_t *start, const uint8_t *end)
 		if (cpu->icount - before > blocks_max_call)
 			blocks_max_call = cpu->icount - before;
 	}
-	return -2; /* never reached the UD2 */
+	return -2;
+}
+
+static int run_blocks(const uint8_t *start, const uint8_t *end)
+{
+	size_t len = (size_t)(end - start);
+	memcpy(gmem(CODE), start, len);
+	memcpy(gmem(CODE + len), "\x0f\x0b", 2);
+	code_pages_written(&code_pages, gmem(CODE), len + 2);
+	return run_blocks_at(CODE, CODE + len);
 }
 
 /* Runs the code until it falls off its end (block mode: reaches the UD2
@@ -583,18 +590,9 @@ static uint64_t run_blocks_max_call(const uint8_t *start, const uint8_t *end)
  */
 static int run_xpage(uint64_t ecx)
 {
-	const uint64_t p1 = PT4K + 0x1000, p2 = PT4K + 0x2000;
 	cpu->gpr[R_RCX] = ecx;
 	cpu->gpr[R_RAX] = 0;
-	cpu->rip = p1;
-	cpu->exc_vector = -1;
-	if (setjmp(cpu->exc_jmp)) {
-		cpu->rip = cpu->insn_rip;
-		return cpu->exc_vector == EXC_UD && cpu->rip == p2 + 11 ? -1 : cpu->exc_vector;
-	}
-	for (int n = 0; n < 100000; n++)
-		cpu_exec_block(cpu);
-	return -2;
+	return run_blocks_at(PT4K + 0x1000, PT4K + 0x2000 + 11);
 }
 
 static void test_blocks_xpage(void)
