@@ -73,13 +73,13 @@ static void b4(struct emit *e, uint32_t v) { memcpy(e->p, &v, 4); e->p += 4; }
 static void b8(struct emit *e, uint64_t v) { memcpy(e->p, &v, 8); e->p += 8; }
 
 /* lea rax, [r12 + off] */
-static void emit_lea_rax_r12(struct emit *e, uint32_t off)
+static void emit_lea_rax_r12(struct emit *e, int32_t off)
 {
 	b1(e, 0x49); b1(e, 0x8d);
-	if (off < 0x80) {
+	if (off >= -128 && off < 128) {
 		b1(e, 0x44); b1(e, 0x24); b1(e, (uint8_t)off);
 	} else {
-		b1(e, 0x84); b1(e, 0x24); b4(e, off);
+		b1(e, 0x84); b1(e, 0x24); b4(e, (uint32_t)off);
 	}
 }
 
@@ -101,10 +101,10 @@ static void emit_call(struct emit *e, const void *fn)
 	}
 }
 
-/* jne rel32 to a not yet known place: returns where to patch it. */
-static uint8_t *emit_jne_fixup(struct emit *e)
+/* jcc rel32 (cc: the low nibble of 0F 8x) to a place patched later */
+static uint8_t *emit_jcc_fixup(struct emit *e, uint8_t cc)
 {
-	b1(e, 0x0f); b1(e, 0x85);
+	b1(e, 0x0f); b1(e, (uint8_t)(0x80 | cc));
 	uint8_t *at = e->p;
 	b4(e, 0);
 	return at;
@@ -294,8 +294,7 @@ static bool emit_ea(struct emit *e, const struct x86_insn *i, uint32_t next)
 		int64_t v = i->disp + (int64_t)next;
 		if (v != (int32_t)v)
 			return false;
-		/* lea rax, [r12 + v] with a signed displacement */
-		b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, (uint32_t)(int32_t)v);
+		emit_lea_rax_r12(e, (int32_t)v);
 	} else {
 		emit_mov_imm(e, H_RAX, (uint64_t)i->disp);
 	}
@@ -475,21 +474,6 @@ struct block_emit {
 static const uint32_t off_rip = (uint32_t)offsetof(struct x86_cpu, rip);
 static const uint32_t off_insn_rip = (uint32_t)offsetof(struct x86_cpu, insn_rip);
 
-/* lea rax, [r12 + off], off signed */
-static void emit_lea_rax_r12_s(struct emit *e, int32_t off)
-{
-	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, (uint32_t)off);
-}
-
-/* jcc rel32 (cc: the low nibble of 0F 8x) to a place patched later */
-static uint8_t *emit_jcc_fixup(struct emit *e, uint8_t cc)
-{
-	b1(e, 0x0f); b1(e, (uint8_t)(0x80 | cc));
-	uint8_t *at = e->p;
-	b4(e, 0);
-	return at;
-}
-
 /* cmp dword [r13], gen; jne: the fixup taken when the block's code page changed. */
 static uint8_t *emit_gen_exit(struct emit *e, uint32_t gen)
 {
@@ -554,7 +538,7 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 	if (target != (int32_t)target)
 		return;
 	uint8_t *fail[5];
-	emit_lea_rax_r12_s(e, (int32_t)target);
+	emit_lea_rax_r12(e, (int32_t)target);
 	b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
 	fail[0] = emit_jcc_fixup(e, 0x5);
 	emit_go_on_checks(be, &fail[1]);
@@ -700,7 +684,7 @@ static uint8_t *emit_tlb(struct block_emit *be, unsigned size, bool write)
 	uint32_t tag = tlb + (uint32_t)(write ? offsetof(struct tlb_entry, tag_write)
 					      : offsetof(struct tlb_entry, tag_read));
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3); b4(e, tag); /* cmp rcx, [rbx+rdx*8+tag] */
-	uint8_t *slow = emit_jne_fixup(e);
+	uint8_t *slow = emit_jcc_fixup(e, 0x5);
 	b1(e, 0x48); b1(e, 0x03); b1(e, 0x84); b1(e, 0xd3); /* add rax, [rbx+rdx*8+addend] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
 	return slow;
@@ -811,7 +795,7 @@ static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32
 /* rax = r12 + target; jumps to the returned fixup unless rax is canonical. */
 static uint8_t *emit_canonical_target(struct emit *e, int32_t target)
 {
-	emit_lea_rax_r12_s(e, target);
+	emit_lea_rax_r12(e, target);
 	return emit_noncanonical_exit(e);
 }
 
@@ -840,7 +824,7 @@ static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint3
 	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x8c); b1(e, 0x24); b4(e, next);
 	b1(e, 0x48); b1(e, 0x89); b1(e, 0x08);
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
-	emit_lea_rax_r12_s(e, (int32_t)target);
+	emit_lea_rax_r12(e, (int32_t)target);
 	emit_store_rax(e, off_rip);
 	emit_slow_path(be, ti, off, next, slow, 2, NULL);
 	return true;
@@ -991,7 +975,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			if (jit_may_branch(&ti->insn)) {
 				emit_lea_rax_r12(e, next);
 				b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
-				exits[k].taken = emit_jne_fixup(e);
+				exits[k].taken = emit_jcc_fixup(e, 0x5);
 				exits[k].direct = jit_direct_target(&ti->insn, next, &exits[k].target);
 			}
 			if (jit_may_store(&ti->insn)) {
@@ -1032,7 +1016,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		/* A loop that is one block: go round again in host code. */
 		uint8_t *no[5];
 		b1(e, 0x4c); b1(e, 0x39); b1(e, 0xa3); b4(e, off_rip); /* cmp [rbx+rip], r12 */
-		no[0] = emit_jne_fixup(e);
+		no[0] = emit_jcc_fixup(e, 0x5);
 		emit_go_on_checks(&be, &no[1]);
 		b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, b->ninsn); /* add r14, n */
 		b1(e, 0xe9);
@@ -1120,14 +1104,14 @@ void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va,
 				  (tb_tag_user(to->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+tag_code] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
-	fail[0] = emit_jne_fixup(e);
+	fail[0] = emit_jcc_fixup(e, 0x5);
 	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)addend);             /* movabs rcx, addend */
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+addend] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
-	fail[1] = emit_jne_fixup(e);
+	fail[1] = emit_jcc_fixup(e, 0x5);
 	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)(uintptr_t)to->genp); /* movabs rcx, genp */
 	b1(e, 0x81); b1(e, 0x39); b4(e, to->gen);                       /* cmp dword [rcx], gen */
-	fail[2] = emit_jne_fixup(e);
+	fail[2] = emit_jcc_fixup(e, 0x5);
 	b1(e, 0x49); b1(e, 0x89); b1(e, 0xcd);                          /* mov r13, rcx */
 	b1(e, 0xe9);                                                    /* jmp to's chain entry */
 	uint8_t *at = e->p;
