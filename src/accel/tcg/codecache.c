@@ -37,6 +37,13 @@ void code_pages_written(struct code_pages *cp, const void *host, size_t len)
 			code_page_invalidate(cp, i);
 }
 
+static void jc_clear(struct tb_cache *tc)
+{
+	for (unsigned u = 0; u < 2; u++)
+		for (unsigned i = 0; i < JC_SIZE; i++)
+			tc->jc[u][i] = (struct jc_entry){ .va = JC_EMPTY };
+}
+
 struct tb_cache *tb_cache_create(void)
 {
 	struct tb_cache *tc = calloc(1, sizeof(*tc));
@@ -48,6 +55,7 @@ struct tb_cache *tb_cache_create(void)
 		free(tc);
 		return NULL;
 	}
+	jc_clear(tc);
 	jit_arena_init(&tc->jit); /* without it, the interpreter loop runs every block */
 	return tc;
 }
@@ -63,9 +71,10 @@ void tb_cache_destroy(struct tb_cache *tc)
 
 void tb_cache_flush(struct tb_cache *tc)
 {
-	/* Every pointer into the arena lives in hash, last or the blocks
-	 * themselves, so clearing the first two makes all of them unreachable. */
+	/* Every pointer into the arena lives in hash, jc, last or the blocks
+	 * themselves, so clearing the first three makes all of them unreachable. */
 	memset(tc->hash, 0, sizeof(tc->hash));
+	jc_clear(tc);
 	tc->last = NULL;
 	tc->arena_used = 0;
 	jit_arena_reset(&tc->jit);

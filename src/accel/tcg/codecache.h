@@ -109,8 +109,34 @@ struct tb {
 	struct tb_insn insn[];
 };
 
+/*
+ * The jump cache (jit.h): a direct-mapped table per privilege, by virtual
+ * rip, of blocks recently entered, with what makes an entry still good:
+ * the code TLB addend the rip translated with and the block's page
+ * generation. Cleared with the blocks on a flush.
+ */
+#define JC_BITS 10
+#define JC_SIZE (1u << JC_BITS)
+
+struct jc_entry {
+	uint64_t va;                  /* the block's first rip; JC_EMPTY: none */
+	void *code;                   /* its jit_chain entry */
+	uintptr_t addend;             /* the code TLB's host - va for that page */
+	const _Atomic uint32_t *genp; /* the block's genp and gen */
+	uint32_t gen, pad;
+};
+
+/* Non-canonical, so no rip ever matches it. */
+#define JC_EMPTY 0x8000000000000000ULL
+
+static inline unsigned jc_index(uint64_t va)
+{
+	return (unsigned)(va ^ (va >> JC_BITS)) & (JC_SIZE - 1);
+}
+
 struct tb_cache {
 	struct tb *hash[TB_HASH_SIZE];
+	struct jc_entry jc[2][JC_SIZE]; /* [0] supervisor, [1] user blocks */
 	struct tb *last;              /* the block run last, for its next hint */
 	uint8_t *arena;
 	size_t arena_used;

@@ -398,6 +398,14 @@ void cpu_exec_block(struct x86_cpu *cpu)
 		}
 	}
 	if (b->jit && !cpu->intr_shadow) {
+		/* Indirect branches find it from now on (jit.h's dispatcher). */
+		unsigned user = cpu->cpl == 3;
+		const struct tlb_entry *te = &cpu->tlb[user][tlb_index(rip)];
+		if (te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
+			cpu->tbc->jc[user][jc_index(rip)] = (struct jc_entry){
+				.va = rip, .code = b->jit_chain, .addend = te->addend,
+				.genp = b->genp, .gen = b->gen,
+			};
 		cpu->icount += b->jit(cpu, rip);
 		return;
 	}

@@ -39,6 +39,8 @@ size_t jit_block_max_size(void)
 
 #if defined(__x86_64__)
 
+static void jit_emit_dispatchers(struct jit_arena *a);
+
 bool jit_arena_init(struct jit_arena *a)
 {
 	memset(a, 0, sizeof(*a));
@@ -54,6 +56,7 @@ bool jit_arena_init(struct jit_arena *a)
 		return false;
 	a->base = p;
 	a->size = JIT_ARENA_SIZE;
+	jit_emit_dispatchers(a);
 	return true;
 }
 
@@ -465,6 +468,7 @@ static bool jit_falls_through(const struct x86_insn *i)
 
 struct block_emit {
 	struct emit e;
+	const struct jit_arena *arena;
 	const struct tb *b;
 	uint32_t page_off;  /* the block start's offset in its guest page */
 	uint8_t *top;       /* after the prologue: where rounds and chains enter */
@@ -558,6 +562,36 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_from));
 	emit_return(be, 0);
 	for (unsigned j = 0; j < 5; j++)
+		patch_rel32(fail[j], e->p);
+}
+
+/* A near RET, or a near JMP/CALL through a register or memory (64-bit). */
+static bool jit_near_indirect(const struct x86_insn *i)
+{
+	if (i->mode != X86_MODE_64)
+		return false;
+	if (i->op == OP_RET)
+		return true;
+	return (i->op == OP_JMP || i->op == OP_CALL) && i->opnd[0] == X86_O_Ev;
+}
+
+/* After the checks of a chain, `retired` more instructions counted: into
+ * the dispatcher of the block's privilege (jit.h); falls through when a
+ * check fails. */
+static void emit_dispatch_jump(struct block_emit *be, uint32_t retired)
+{
+	struct emit *e = &be->e;
+	const struct jit_arena *a = be->arena;
+	if (!a->dispatch[0])
+		return;
+	uint8_t *fail[4];
+	emit_go_on_checks(be, fail);
+	b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, retired); /* add r14, retired */
+	b1(e, 0xe9);                                            /* jmp dispatch */
+	uint8_t *at = e->p;
+	b4(e, 0);
+	patch_rel32(at, a->dispatch[tb_tag_user(be->b->tag)]);
+	for (unsigned j = 0; j < 4; j++)
 		patch_rel32(fail[j], e->p);
 }
 
@@ -902,12 +936,84 @@ static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32
 	return true;
 }
 
+/* mov eax, r14d; pop r15 .. rbx; ret: the frame's epilogue (every
+ * block's is the same), returning what r14 counted. */
+static void emit_return_r14(struct emit *e)
+{
+	b1(e, 0x44); b1(e, 0x89); b1(e, 0xf0);
+	b1(e, 0x41); b1(e, 0x5f);
+	b1(e, 0x41); b1(e, 0x5e);
+	b1(e, 0x41); b1(e, 0x5d);
+	b1(e, 0x41); b1(e, 0x5c);
+	b1(e, 0x5b);
+	b1(e, 0xc3);
+}
+
+/*
+ * The dispatcher for blocks of one privilege (jit.h), entered by a jump
+ * from block code with rip set, the chain checks passed and r14 counting
+ * what has retired: the jump cache entry of rip, checked as a trampoline
+ * checks its target (the code TLB of that privilege maps rip's page to
+ * the same host page, the block's page generation is unchanged), then
+ * that block's chain entry with r13 its genp; else back to cpu_run.
+ */
+static uint8_t *emit_dispatcher(struct emit *e, unsigned user)
+{
+	uint8_t *start = e->p, *fail[4];
+	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
+	const uint32_t jc = (uint32_t)(offsetof(struct tb_cache, jc) + user * JC_SIZE * sizeof(struct jc_entry));
+	const uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) + user * TLB_SIZE * sizeof(struct tlb_entry));
+	_Static_assert(sizeof(struct jc_entry) == 40, "jump cache entry size");
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_rip);          /* mov rax, [rbx+rip] */
+	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
+	b1(e, 0xc1); b1(e, 0xea); b1(e, JC_BITS);                       /* shr edx, JC_BITS */
+	b1(e, 0x31); b1(e, 0xc2);                                       /* xor edx, eax */
+	b1(e, 0x81); b1(e, 0xe2); b4(e, JC_SIZE - 1);                   /* and edx, JC_SIZE - 1 */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8b); b4(e, off_tbc);          /* mov rcx, [rbx+tbc] */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x94); b1(e, 0xd1); b4(e, jc);  /* lea rdx, [rcx+rdx*8+jc] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x42); b1(e, (uint8_t)offsetof(struct jc_entry, va)); /* cmp rax, [rdx+va] */
+	fail[0] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
+	b1(e, 0x89); b1(e, 0xc6);                                       /* mov esi, eax */
+	b1(e, 0xc1); b1(e, 0xee); b1(e, 12);                            /* shr esi, 12 */
+	b1(e, 0x81); b1(e, 0xe6); b4(e, TLB_SIZE - 1);                  /* and esi, mask */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x34); b1(e, 0xb6);             /* lea rsi, [rsi+rsi*4] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xf3);             /* cmp rcx, [rbx+rsi*8+tag_code] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
+	fail[1] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8c); b1(e, 0xf3);             /* mov rcx, [rbx+rsi*8+addend] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x4a); b1(e, (uint8_t)offsetof(struct jc_entry, addend)); /* cmp rcx, [rdx+addend] */
+	fail[2] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x4a); b1(e, (uint8_t)offsetof(struct jc_entry, genp)); /* mov rcx, [rdx+genp] */
+	b1(e, 0x8b); b1(e, 0x31);                                       /* mov esi, [rcx] */
+	b1(e, 0x3b); b1(e, 0x72); b1(e, (uint8_t)offsetof(struct jc_entry, gen)); /* cmp esi, [rdx+gen] */
+	fail[3] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x49); b1(e, 0x89); b1(e, 0xcd);                          /* mov r13, rcx */
+	b1(e, 0xff); b1(e, 0x62); b1(e, (uint8_t)offsetof(struct jc_entry, code)); /* jmp [rdx+code] */
+	for (unsigned j = 0; j < 4; j++)
+		patch_rel32(fail[j], e->p);
+	emit_return_r14(e);
+	return start;
+}
+
+static void jit_emit_dispatchers(struct jit_arena *a)
+{
+	struct emit e = { a->base };
+	for (unsigned u = 0; u < 2; u++)
+		a->dispatch[u] = emit_dispatcher(&e, u);
+	a->fixed = a->used = (size_t)(e.p - a->base + 15) & ~(size_t)15;
+}
+
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 {
 	if (!a->base || a->size - a->used < jit_block_max_size())
 		return NULL;
 	uint8_t *start = a->base + a->used;
-	struct block_emit be = { .e = { start }, .b = b, .page_off = (uint32_t)(b->tag & 0xfff) };
+	struct block_emit be = { .e = { start }, .arena = a, .b = b, .page_off = (uint32_t)(b->tag & 0xfff) };
 	struct emit *e = &be.e;
 	struct { uint8_t *taken, *taken_inline, *gen; int64_t target; bool direct; } exits[TB_MAX_INSNS];
 
@@ -1027,6 +1133,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			patch_rel32(no[j], e->p);
 	} else if (direct) {
 		emit_chain(&be, target, b->ninsn);
+	} else if (jit_near_indirect(last)) {
+		emit_dispatch_jump(&be, b->ninsn);
 	}
 	/* Where the block goes on at its end: after a conditional branch not
 	 * taken, or a block cut short (TB_MAX_INSNS, the next instruction
@@ -1119,14 +1227,7 @@ void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va,
 	patch_rel32(at, to->jit_chain);
 	for (unsigned j = 0; j < 3; j++)
 		patch_rel32(fail[j], e->p);
-	/* mov eax, r14d; the frame's epilogue (every block's is the same) */
-	b1(e, 0x44); b1(e, 0x89); b1(e, 0xf0);
-	b1(e, 0x41); b1(e, 0x5f);
-	b1(e, 0x41); b1(e, 0x5e);
-	b1(e, 0x41); b1(e, 0x5d);
-	b1(e, 0x41); b1(e, 0x5c);
-	b1(e, 0x5b);
-	b1(e, 0xc3);
+	emit_return_r14(e);
 	(void)va;
 	a->used = (size_t)(e->p - a->base + 15) & ~(size_t)15;
 	return start;
@@ -1143,6 +1244,78 @@ bool jit_arena_init(struct jit_arena *a)
 void jit_arena_destroy(struct jit_arena *a)
 {
 	(void)a;
+}
+
+/* mov eax, r14d; pop r15 .. rbx; ret: the frame's epilogue (every
+ * block's is the same), returning what r14 counted. */
+static void emit_return_r14(struct emit *e)
+{
+	b1(e, 0x44); b1(e, 0x89); b1(e, 0xf0);
+	b1(e, 0x41); b1(e, 0x5f);
+	b1(e, 0x41); b1(e, 0x5e);
+	b1(e, 0x41); b1(e, 0x5d);
+	b1(e, 0x41); b1(e, 0x5c);
+	b1(e, 0x5b);
+	b1(e, 0xc3);
+}
+
+/*
+ * The dispatcher for blocks of one privilege (jit.h), entered by a jump
+ * from block code with rip set, the chain checks passed and r14 counting
+ * what has retired: the jump cache entry of rip, checked as a trampoline
+ * checks its target (the code TLB of that privilege maps rip's page to
+ * the same host page, the block's page generation is unchanged), then
+ * that block's chain entry with r13 its genp; else back to cpu_run.
+ */
+static uint8_t *emit_dispatcher(struct emit *e, unsigned user)
+{
+	uint8_t *start = e->p, *fail[4];
+	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
+	const uint32_t jc = (uint32_t)(offsetof(struct tb_cache, jc) + user * JC_SIZE * sizeof(struct jc_entry));
+	const uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) + user * TLB_SIZE * sizeof(struct tlb_entry));
+	_Static_assert(sizeof(struct jc_entry) == 40, "jump cache entry size");
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_rip);          /* mov rax, [rbx+rip] */
+	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
+	b1(e, 0xc1); b1(e, 0xea); b1(e, JC_BITS);                       /* shr edx, JC_BITS */
+	b1(e, 0x31); b1(e, 0xc2);                                       /* xor edx, eax */
+	b1(e, 0x81); b1(e, 0xe2); b4(e, JC_SIZE - 1);                   /* and edx, JC_SIZE - 1 */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8b); b4(e, off_tbc);          /* mov rcx, [rbx+tbc] */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x94); b1(e, 0xd1); b4(e, jc);  /* lea rdx, [rcx+rdx*8+jc] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x42); b1(e, (uint8_t)offsetof(struct jc_entry, va)); /* cmp rax, [rdx+va] */
+	fail[0] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
+	b1(e, 0x89); b1(e, 0xc6);                                       /* mov esi, eax */
+	b1(e, 0xc1); b1(e, 0xee); b1(e, 12);                            /* shr esi, 12 */
+	b1(e, 0x81); b1(e, 0xe6); b4(e, TLB_SIZE - 1);                  /* and esi, mask */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x34); b1(e, 0xb6);             /* lea rsi, [rsi+rsi*4] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xf3);             /* cmp rcx, [rbx+rsi*8+tag_code] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
+	fail[1] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8c); b1(e, 0xf3);             /* mov rcx, [rbx+rsi*8+addend] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x4a); b1(e, (uint8_t)offsetof(struct jc_entry, addend)); /* cmp rcx, [rdx+addend] */
+	fail[2] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x4a); b1(e, (uint8_t)offsetof(struct jc_entry, genp)); /* mov rcx, [rdx+genp] */
+	b1(e, 0x8b); b1(e, 0x31);                                       /* mov esi, [rcx] */
+	b1(e, 0x3b); b1(e, 0x72); b1(e, (uint8_t)offsetof(struct jc_entry, gen)); /* cmp esi, [rdx+gen] */
+	fail[3] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x49); b1(e, 0x89); b1(e, 0xcd);                          /* mov r13, rcx */
+	b1(e, 0xff); b1(e, 0x62); b1(e, (uint8_t)offsetof(struct jc_entry, code)); /* jmp [rdx+code] */
+	for (unsigned j = 0; j < 4; j++)
+		patch_rel32(fail[j], e->p);
+	emit_return_r14(e);
+	return start;
+}
+
+static void jit_emit_dispatchers(struct jit_arena *a)
+{
+	struct emit e = { a->base };
+	for (unsigned u = 0; u < 2; u++)
+		a->dispatch[u] = emit_dispatcher(&e, u);
+	a->fixed = a->used = (size_t)(e.p - a->base + 15) & ~(size_t)15;
 }
 
 jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)

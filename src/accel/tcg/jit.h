@@ -50,6 +50,8 @@ typedef unsigned (*jit_block_fn)(struct x86_cpu *cpu, uint64_t rip);
 struct jit_arena {
 	uint8_t *base;
 	size_t size, used;
+	size_t fixed;        /* bytes at base that a reset keeps (the dispatchers) */
+	uint8_t *dispatch[2]; /* jit_dispatch code: [0] supervisor, [1] user blocks */
 };
 
 /* Maps the arena; false (and no JIT: the interpreter runs everything)
@@ -59,7 +61,7 @@ bool jit_arena_init(struct jit_arena *a);
 void jit_arena_destroy(struct jit_arena *a);
 static inline void jit_arena_reset(struct jit_arena *a)
 {
-	a->used = 0;
+	a->used = a->fixed;
 }
 
 /* Upper bound of the code one block takes (TB_MAX_INSNS instructions). */
@@ -89,4 +91,15 @@ void jit_link(uint8_t *slot, const void *target);
  */
 void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend);
 
+/*
+ * Indirect branches (RET, JMP/CALL through a register or memory) have no
+ * constant target to chain to. Their blocks end in a dispatcher, shared
+ * by all blocks of one privilege, that looks the new rip up in the block
+ * cache's jump cache (codecache.h: struct jc_entry, filled by cpu.c with
+ * each block it enters) and goes on into that block's code when the entry
+ * is for this rip, the code TLB still maps rip to the same host page and
+ * the block's page is unchanged; otherwise it returns to cpu_run. Near
+ * RET/JMP/CALL cannot change the privilege or the mode, so the target
+ * block has the caller's.
+ */
 #endif

@@ -90,8 +90,9 @@ static void reset_flat32(void)
 static bool block_mode;
 static struct code_pages code_pages;
 
-/* The most instructions one cpu_exec_block call of the last run_blocks retired. */
-static uint64_t blocks_max_call;
+/* The most instructions one cpu_exec_block call of the last run_blocks
+ * retired, and how many calls it made. */
+static uint64_t blocks_max_call, blocks_calls;
 
 /* Runs blocks from rip until the UD2 at end: -1 there, else the vector
  * raised (-2: never got there). */
@@ -100,6 +101,7 @@ static int run_blocks_at(uint64_t rip, uint64_t end)
 	cpu->rip = rip;
 	cpu->exc_vector = -1;
 	blocks_max_call = 0;
+	blocks_calls = 0;
 	if (setjmp(cpu->exc_jmp)) {
 		cpu->rip = cpu->insn_rip;
 		if (cpu->exc_vector == EXC_UD && cpu->rip == end)
@@ -108,6 +110,7 @@ static int run_blocks_at(uint64_t rip, uint64_t end)
 	}
 	for (int n = 0; n < 1000000; n++) {
 		uint64_t before = cpu->icount;
+		blocks_calls++;
 		cpu_exec_block(cpu);
 		if (cpu->icount - before > blocks_max_call)
 			blocks_max_call = cpu->icount - before;
@@ -626,6 +629,60 @@ static void test_blocks_xpage(void)
 	tlb_flush(cpu);
 }
 
+/*
+ * Indirect branches through the jump cache (jit.h's dispatcher): a loop on
+ * one page calls through a register into a function on another, whose RET
+ * comes back; then the caller's page is rewritten, then its virtual page
+ * remapped to other code. Each run must execute what is mapped now, and
+ * with the JIT the whole loop stays in host code (one cpu_exec_block
+ * call runs many rounds).
+ */
+static int run_dispatch(uint64_t ecx)
+{
+	cpu->gpr[R_RCX] = ecx;
+	cpu->gpr[R_RAX] = 0;
+	cpu->gpr[R_RBX] = 0;
+	cpu->gpr[R_RDX] = PT4K + 0x2000;
+	return run_blocks_at(PT4K + 0x1000, PT4K + 0x1000 + 13);
+}
+
+static void test_blocks_dispatch(void)
+{
+	/* call *%rdx; add $1, %ebx; dec %ecx; jnz 0b; ud2 */
+	uint8_t p1_code[] = { 0xff, 0xd2, 0x83, 0xc3, 0x01, 0xff, 0xc9, 0x0f, 0x85, 0xf3, 0xff, 0xff,
+			      0xff, 0x0f, 0x0b };
+	/* add $0x10, %eax; ret */
+	static const uint8_t p2_code[] = { 0x83, 0xc0, 0x10, 0xc3 };
+	uint64_t *pt = (uint64_t *)gmem(0x4000);
+	reset_long64();
+	uint64_t sp0 = cpu->gpr[R_RSP];
+	memcpy(gmem(PT4K + 0x1000), p1_code, sizeof(p1_code));
+	memcpy(gmem(PT4K + 0x2000), p2_code, sizeof(p2_code));
+	code_pages_written(&code_pages, gmem(PT4K + 0x1000), 0x2000);
+	CHECK_EQ(run_dispatch(100), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 100 * 0x10);
+	CHECK_EQ(cpu->gpr[R_RBX], 100);
+	CHECK_EQ(cpu->gpr[R_RSP], sp0);
+	if (cpu->tbc->jit.base)
+		CHECK(blocks_calls < 20); /* not one or more per round */
+	/* The block the RET returns to, rewritten behind the MMU. */
+	gmem(PT4K + 0x1000)[4] = 2;
+	code_pages_written(&code_pages, gmem(PT4K + 0x1004), 1);
+	CHECK_EQ(run_dispatch(10), -1);
+	CHECK_EQ(cpu->gpr[R_RBX], 10 * 2);
+	/* Its virtual page now maps other code (the TLB flushed). */
+	p1_code[4] = 4;
+	memcpy(gmem(PT4K + 0x3000), p1_code, sizeof(p1_code));
+	code_pages_written(&code_pages, gmem(PT4K + 0x3000), sizeof(p1_code));
+	pt[1] = (PT4K + 0x3000) | 7;
+	tlb_flush(cpu);
+	CHECK_EQ(run_dispatch(10), -1);
+	CHECK_EQ(cpu->gpr[R_RBX], 10 * 4);
+	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x10);
+	pt[1] = (PT4K + 0x1000) | 7;
+	tlb_flush(cpu);
+}
+
 static void test_blocks_chain(void)
 {
 	reset_long64();
@@ -760,6 +817,7 @@ static void test_blocks(void)
 	CHECK_EQ(cpu->cr2, HOLE);
 	test_blocks_chain();
 	test_blocks_xpage();
+	test_blocks_dispatch();
 }
 
 /* ---- targeted tests -------------------------------------------------------------- */
