@@ -166,6 +166,75 @@ static void emit_store64(struct emit *e, unsigned hreg, uint32_t disp)
 	emit_rbx_mem(e, hreg, disp);
 }
 
+/* Operand kinds with their byte forms folded in (opsize gives the size). */
+static bool opnd_e(unsigned o) { return o == X86_O_Ev || o == X86_O_Eb; }
+static bool opnd_g(unsigned o) { return o == X86_O_Gv || o == X86_O_Gb; }
+static bool opnd_acc(unsigned o) { return o == X86_O_rAX || o == X86_O_AL; }
+static bool opnd_imm(const struct x86_insn *i, unsigned o)
+{
+	return o == X86_O_Iz || o == X86_O_Ibs || (o == X86_O_Ib && i->opsize == 1);
+}
+
+/* Register r of i at i's size is the low part of gpr[r] (not AH..BH). */
+static bool reg_plain(const struct x86_insn *i, unsigned r)
+{
+	return i->opsize != 1 || !x86_insn_byte_reg_is_high(i, r);
+}
+
+/* The operand-size prefix and opcode of an instruction on a host
+ * register at size (8: REX.W; 2: 66; 1: the byte opcode, op8). */
+static void emit_sized_op(struct emit *e, unsigned size, uint8_t op, uint8_t op8)
+{
+	if (size == 8)
+		b1(e, 0x48);
+	else if (size == 2)
+		b1(e, 0x66);
+	b1(e, size == 1 ? op8 : op);
+}
+
+/* movzx/mov hreg, [rbx + disp] at size, zero-extended to 32 or 64 bits */
+static void emit_load_sz(struct emit *e, unsigned size, unsigned hreg, uint32_t disp)
+{
+	if (size >= 4) {
+		emit_load(e, size == 8, hreg, disp);
+		return;
+	}
+	b1(e, 0x0f); b1(e, size == 2 ? 0xb7 : 0xb6);
+	emit_rbx_mem(e, hreg, disp);
+}
+
+/* mov [rbx + disp], hreg at size; a 4-byte store writes all 64 bits (the
+ * value is zero-extended, as a 32-bit register write is) */
+static void emit_store_sz(struct emit *e, unsigned size, unsigned hreg, uint32_t disp)
+{
+	if (size >= 4) {
+		emit_store64(e, hreg, disp);
+		return;
+	}
+	emit_sized_op(e, size, 0x89, 0x88);
+	emit_rbx_mem(e, hreg, disp);
+}
+
+/* dst = [base] at size, zero-extended (host registers 0-7, not rsp/rbp) */
+static void emit_load_host(struct emit *e, unsigned size, unsigned dst, unsigned base)
+{
+	if (size == 8)
+		b1(e, 0x48);
+	if (size >= 4) {
+		b1(e, 0x8b);
+	} else {
+		b1(e, 0x0f); b1(e, size == 2 ? 0xb7 : 0xb6);
+	}
+	b1(e, (uint8_t)(dst << 3 | base));
+}
+
+/* [base] = src at size (host registers 0-7, not rsp/rbp) */
+static void emit_store_host(struct emit *e, unsigned size, unsigned src, unsigned base)
+{
+	emit_sized_op(e, size, 0x89, 0x88);
+	b1(e, (uint8_t)(src << 3 | base));
+}
+
 /* hreg = v */
 static void emit_mov_imm(struct emit *e, unsigned hreg, uint64_t v)
 {
@@ -216,21 +285,27 @@ static bool alu_kind_of(unsigned op, struct alu_kind *k)
 	return true;
 }
 
-/* With a (destination) in rax and b in rcx: rdx = a op b, the result
- * into gpr[dr] when the operation writes, the lazy flags unless dead. */
+enum { H_RSI = 6, ALU_TO_HOST = 0x100 };
+
+/* With a (destination) in rax and b in rcx, both zero-extended from size:
+ * rdx = a op b at size (so the host's flags are the guest's), the result
+ * into gpr[dr], or into [rsi] when dr is ALU_TO_HOST, if the operation
+ * writes; then the lazy flags unless dead. */
 static void emit_alu_core(struct emit *e, const struct alu_kind *k, unsigned size, unsigned dr,
 			  bool flags_dead)
 {
-	const bool wide = size == 8;
-	/* mov rdx, rax; op rdx, rcx (32-bit forms zero-extend, as the guest's do) */
-	if (wide)
+	/* mov edx, eax (rdx, rax); op dl/dx/edx/rdx, cl/cx/ecx/rcx */
+	if (size == 8)
 		b1(e, 0x48);
 	b1(e, 0x89); b1(e, 0xc2);
-	if (wide)
-		b1(e, 0x48);
-	b1(e, k->opc); b1(e, 0xca);
-	if (k->writes)
-		emit_store64(e, H_RDX, gpr_disp(dr));
+	emit_sized_op(e, size, k->opc, (uint8_t)(k->opc - 1));
+	b1(e, 0xca);
+	if (k->writes) {
+		if (dr == ALU_TO_HOST)
+			emit_store_host(e, size, H_RDX, H_RSI);
+		else
+			emit_store_sz(e, size, H_RDX, gpr_disp(dr));
+	}
 	if (flags_dead)
 		return;
 	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
@@ -241,51 +316,88 @@ static void emit_alu_core(struct emit *e, const struct alu_kind *k, unsigned siz
 	emit_cc_opsize(e, k->ccop, size);
 }
 
+static uint64_t size_mask(unsigned size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
+}
+
 static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
 {
 	struct alu_kind k;
 	if (!alu_kind_of(i->op, &k))
 		return false;
-	const bool wide = i->opsize == 8;
-	const uint64_t m = wide ? ~0ULL : 0xffffffffULL;
-	unsigned d = i->opnd[0], s = i->opnd[1], dr;
-	if (d == X86_O_Ev && s == X86_O_Gv) {
+	const unsigned size = i->opsize;
+	unsigned d = i->opnd[0], s = i->opnd[1], dr, sr;
+	if (opnd_e(d) && opnd_g(s)) {
 		dr = i->rm;
-		emit_load(e, wide, H_RAX, gpr_disp(dr));
-		emit_load(e, wide, H_RCX, gpr_disp(i->reg));
-	} else if (d == X86_O_Gv && s == X86_O_Ev) {
+		sr = i->reg;
+	} else if (opnd_g(d) && opnd_e(s)) {
 		dr = i->reg;
-		emit_load(e, wide, H_RAX, gpr_disp(dr));
-		emit_load(e, wide, H_RCX, gpr_disp(i->rm));
-	} else if ((d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs)) ||
-		   (d == X86_O_rAX && s == X86_O_Iz)) {
-		dr = d == X86_O_rAX ? R_RAX : i->rm;
-		emit_load(e, wide, H_RAX, gpr_disp(dr));
-		emit_mov_imm(e, H_RCX, i->imm & m);
+		sr = i->rm;
+	} else if ((opnd_e(d) || opnd_acc(d)) && opnd_imm(i, s)) {
+		dr = opnd_acc(d) ? R_RAX : i->rm;
+		if (!reg_plain(i, dr))
+			return false;
+		emit_load_sz(e, size, H_RAX, gpr_disp(dr));
+		emit_mov_imm(e, H_RCX, i->imm & size_mask(size));
+		emit_alu_core(e, &k, size, dr, flags_dead);
+		return true;
 	} else {
 		return false;
 	}
-	emit_alu_core(e, &k, i->opsize, dr, flags_dead);
+	if (!reg_plain(i, dr) || !reg_plain(i, sr))
+		return false;
+	emit_load_sz(e, size, H_RAX, gpr_disp(dr));
+	emit_load_sz(e, size, H_RCX, gpr_disp(sr));
+	emit_alu_core(e, &k, size, dr, flags_dead);
 	return true;
+}
+
+/*
+ * After a handler ran an ALU operation of kind k at size (the slow path of
+ * an inline form), the host's flags made the guest's again from the lazy
+ * record it left: the same operation on the recorded operands, or a TEST
+ * of the recorded result. Clobbers rax, rcx, rdx.
+ */
+static void emit_flags_from_cc(struct emit *e, const struct alu_kind *k, unsigned size)
+{
+	if (k->logic) {
+		emit_load(e, true, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+		emit_sized_op(e, size, 0x85, 0x84); b1(e, 0xd2); /* test dl/dx/edx/rdx, same */
+		return;
+	}
+	emit_load(e, true, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+	emit_load(e, true, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc2);              /* mov rdx, rax */
+	emit_sized_op(e, size, k->opc, (uint8_t)(k->opc - 1));
+	b1(e, 0xca);
 }
 
 static bool emit_mov(struct emit *e, const struct x86_insn *i)
 {
-	const bool wide = i->opsize == 8;
-	const uint64_t m = wide ? ~0ULL : 0xffffffffULL;
-	unsigned d = i->opnd[0], s = i->opnd[1];
-	if (d == X86_O_Ev && s == X86_O_Gv) {
-		emit_load(e, wide, H_RAX, gpr_disp(i->reg));
-		emit_store64(e, H_RAX, gpr_disp(i->rm));
-	} else if (d == X86_O_Gv && s == X86_O_Ev) {
-		emit_load(e, wide, H_RAX, gpr_disp(i->rm));
-		emit_store64(e, H_RAX, gpr_disp(i->reg));
-	} else if ((d == X86_O_Zv && s == X86_O_Iv) || (d == X86_O_Ev && s == X86_O_Iz)) {
-		emit_mov_imm(e, H_RAX, i->imm & m);
-		emit_store64(e, H_RAX, gpr_disp(d == X86_O_Zv ? i->reg : i->rm));
+	const unsigned size = i->opsize;
+	unsigned d = i->opnd[0], s = i->opnd[1], dr, sr;
+	if (opnd_e(d) && opnd_g(s)) {
+		dr = i->rm;
+		sr = i->reg;
+	} else if (opnd_g(d) && opnd_e(s)) {
+		dr = i->reg;
+		sr = i->rm;
+	} else if (((d == X86_O_Zv || d == X86_O_Zb) && (s == X86_O_Iv || s == X86_O_Ib)) ||
+		   (opnd_e(d) && opnd_imm(i, s))) {
+		dr = opnd_e(d) ? i->rm : i->reg;
+		if (!reg_plain(i, dr))
+			return false;
+		emit_mov_imm(e, H_RAX, i->imm & size_mask(size));
+		emit_store_sz(e, size, H_RAX, gpr_disp(dr));
+		return true;
 	} else {
 		return false;
 	}
+	if (!reg_plain(i, dr) || !reg_plain(i, sr))
+		return false;
+	emit_load_sz(e, size, H_RAX, gpr_disp(sr));
+	emit_store_sz(e, size, H_RAX, gpr_disp(dr));
 	return true;
 }
 
@@ -333,7 +445,7 @@ static bool emit_linear(struct emit *e, const struct x86_insn *i, uint32_t next)
 /* LEA: the address arithmetic only (no segment, no access). */
 static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
 {
-	if (i->addrsize != 8 && i->opsize == 8)
+	if ((i->addrsize != 8 && i->opsize == 8) || i->opsize < 4)
 		return false;
 	if (!emit_ea(e, i, next))
 		return false;
@@ -362,7 +474,8 @@ static bool emit_shift_noflags(struct emit *e, const struct x86_insn *i)
 	case OP_SAR: digit = 7; break;
 	default: return false;
 	}
-	if (i->opnd[0] != X86_O_Ev || (i->opnd[1] != X86_O_Ib && i->opnd[1] != X86_O_I1))
+	if (i->opnd[0] != X86_O_Ev || (i->opnd[1] != X86_O_Ib && i->opnd[1] != X86_O_I1) ||
+	    i->opsize < 4)
 		return false;
 	const bool wide = i->opsize == 8;
 	uint8_t count = i->opnd[1] == X86_O_I1 ? 1 : (uint8_t)i->imm;
@@ -381,7 +494,7 @@ static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next,
 			bool *host_flags)
 {
 	*host_flags = false;
-	if ((i->opsize != 4 && i->opsize != 8) || x86_insn_lock(i) || i->mode != X86_MODE_64)
+	if (x86_insn_lock(i) || i->mode != X86_MODE_64)
 		return false;
 	if (i->op == OP_LEA)
 		return (i->flags & X86_INSN_MODRM) && x86_insn_is_mem(i) && emit_lea(e, i, next);
@@ -677,7 +790,8 @@ static void emit_call_handler(struct emit *e, const struct tb_insn *ti, uint32_t
  * it hit this block's code page.
  */
 static void emit_slow_path(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
-			   uint32_t next, uint8_t *const *slow, unsigned nslow, uint8_t **gen_exit)
+			   uint32_t next, uint8_t *const *slow, unsigned nslow, uint8_t **gen_exit,
+			   const struct alu_kind *reflag)
 {
 	struct emit *e = &be->e;
 	b1(e, 0xe9); /* jmp done */
@@ -688,6 +802,9 @@ static void emit_slow_path(struct block_emit *be, const struct tb_insn *ti, uint
 	emit_call_handler(e, ti, off, next);
 	if (gen_exit)
 		*gen_exit = emit_gen_exit(e, be->b->gen);
+	/* The fast path left the host's flags the guest's: so must this. */
+	if (reflag)
+		emit_flags_from_cc(e, reflag, ti->insn.opsize);
 	patch_rel32(done, e->p);
 }
 
@@ -752,77 +869,82 @@ static bool emit_push_pop(struct block_emit *be, const struct tb_insn *ti, uint3
 		b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
 		emit_store64(e, H_RAX, gpr_disp(i->reg));
 	}
-	emit_slow_path(be, ti, off, next, &slow, 1, push ? gen_exit : NULL);
+	emit_slow_path(be, ti, off, next, &slow, 1, push ? gen_exit : NULL, NULL);
 	return true;
 }
 
 /*
- * 32/64-bit MOV between a register (or an immediate) and memory, and the
- * extending loads MOVZX/MOVSX/MOVSXD into a 32/64-bit register: the TLB
- * fast path inline, as mmu.h's loads and stores do it (the entry at the
- * first byte's index must carry the last byte's page, so page-crossing
- * accesses miss; code pages never get write entries, so a fast store
- * cannot hit cached code; non-canonical addresses never match), with the
- * block's privilege (tb_tag_user); anything else calls the handler, which
- * takes the slow path with its faults. After a store through the handler,
- * *gen_exit is the exit taken when it hit this page's code.
+ * MOV between a register (or an immediate) and memory, at any size, and
+ * the extending loads MOVZX/MOVSX (into a 16/32/64-bit register) and
+ * MOVSXD (32/64): the TLB fast path inline, as mmu.h's loads and stores do
+ * it (the entry at the first byte's index must carry the last byte's page,
+ * so page-crossing accesses miss; code pages never get write entries, so a
+ * fast store cannot hit cached code; non-canonical addresses never match),
+ * with the block's privilege (tb_tag_user); anything else calls the
+ * handler, which takes the slow path with its faults. After a store
+ * through the handler, *gen_exit is the exit taken when it hit this page's
+ * code.
  */
 static bool emit_mem_mov(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
 			 uint32_t next, uint8_t **gen_exit)
 {
 	const struct x86_insn *i = &ti->insn;
 	if ((i->op != OP_MOV && i->op != OP_MOVZX && i->op != OP_MOVSX && i->op != OP_MOVSXD) ||
-	    (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
-	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64)
+	    !x86_insn_is_mem(i) || !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 ||
+	    i->mode != X86_MODE_64)
 		return false;
 	unsigned d = i->opnd[0], s = i->opnd[1];
 	enum { LOAD, STORE_REG, STORE_IMM } kind;
 	unsigned size = i->opsize; /* bytes accessed */
 	if (i->op != OP_MOV) {
 		/* MOVZX/MOVSX Gv, Eb/Ew and MOVSXD Gv, Ed: extending loads */
-		if (d != X86_O_Gv || (s != X86_O_Eb && s != X86_O_Ew && s != X86_O_Ed))
+		if (d != X86_O_Gv || (s != X86_O_Eb && s != X86_O_Ew && s != X86_O_Ed) ||
+		    (i->op == OP_MOVSXD && i->opsize < 4) || i->opsize < 2)
 			return false;
 		kind = LOAD;
 		size = s == X86_O_Eb ? 1 : s == X86_O_Ew ? 2 : 4;
-	} else if (d == X86_O_Gv && s == X86_O_Ev) {
+	} else if (opnd_g(d) && opnd_e(s)) {
 		kind = LOAD;
-	} else if (d == X86_O_Ev && s == X86_O_Gv) {
+	} else if (opnd_e(d) && opnd_g(s)) {
 		kind = STORE_REG;
-	} else if (d == X86_O_Ev && s == X86_O_Iz) {
+	} else if (opnd_e(d) && opnd_imm(i, s)) {
 		kind = STORE_IMM;
 	} else {
 		return false;
 	}
+	if (kind != STORE_IMM && !reg_plain(i, i->reg))
+		return false;
 	struct emit *e = &be->e;
 	if (!emit_linear(e, i, next))
 		return false;
 	const bool wide = i->opsize == 8;
 	uint8_t *slow = emit_tlb(be, size, kind != LOAD);
 	if (kind == LOAD) {
-		/* The same load on the host: movzx/movsx/movsxd or mov into
-		 * eax/rax (32-bit results zero-extend, as the guest's do). */
-		if (wide && (i->op == OP_MOV || i->op == OP_MOVSX || i->op == OP_MOVSXD))
-			b1(e, 0x48);
-		if (i->op == OP_MOVZX || i->op == OP_MOVSX) {
-			b1(e, 0x0f);
-			b1(e, (uint8_t)((i->op == OP_MOVZX ? 0xb6 : 0xbe) | (size == 2)));
-		} else if (i->op == OP_MOVSXD && wide) {
-			b1(e, 0x63);
+		/* The same load on the host into eax/rax: movzx/movsx/movsxd,
+		 * or mov (zero-extending below 32 bits); then the register
+		 * write at the operand size. */
+		if (i->op == OP_MOV) {
+			emit_load_host(e, size, H_RAX, H_RAX);
 		} else {
-			b1(e, 0x8b);
+			if (wide && i->op != OP_MOVZX)
+				b1(e, 0x48);
+			if (i->op == OP_MOVZX || i->op == OP_MOVSX) {
+				b1(e, 0x0f);
+				b1(e, (uint8_t)((i->op == OP_MOVZX ? 0xb6 : 0xbe) | (size == 2)));
+			} else {
+				b1(e, wide ? 0x63 : 0x8b);
+			}
+			b1(e, 0x00); /* [rax] */
 		}
-		b1(e, 0x00); /* [rax] */
-		emit_store64(e, H_RAX, gpr_disp(i->reg));
+		emit_store_sz(e, i->opsize, H_RAX, gpr_disp(i->reg));
 	} else {
 		if (kind == STORE_REG)
-			emit_load(e, wide, H_RCX, gpr_disp(i->reg));
+			emit_load_sz(e, size, H_RCX, gpr_disp(i->reg));
 		else
-			emit_mov_imm(e, H_RCX, wide ? i->imm : (uint32_t)i->imm);
-		if (wide)
-			b1(e, 0x48);
-		b1(e, 0x89); b1(e, 0x08); /* mov [rax], rcx */
+			emit_mov_imm(e, H_RCX, i->imm & size_mask(size));
+		emit_store_host(e, size, H_RCX, H_RAX);
 	}
-	emit_slow_path(be, ti, off, next, &slow, 1, kind != LOAD ? gen_exit : NULL);
+	emit_slow_path(be, ti, off, next, &slow, 1, kind != LOAD ? gen_exit : NULL, NULL);
 	return true;
 }
 
@@ -860,7 +982,7 @@ static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint3
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
 	emit_lea_rax_r12(e, (int32_t)target);
 	emit_store_rax(e, off_rip);
-	emit_slow_path(be, ti, off, next, slow, 2, NULL);
+	emit_slow_path(be, ti, off, next, slow, 2, NULL, NULL);
 	return true;
 }
 
@@ -883,56 +1005,62 @@ static bool emit_ret(struct block_emit *be, const struct tb_insn *ti, uint32_t o
 	slow[1] = emit_noncanonical_exit(e);
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x43); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* add qword [rbx+rsp], 8 */
 	emit_store_rax(e, off_rip);
-	emit_slow_path(be, ti, off, next, slow, 2, NULL);
+	emit_slow_path(be, ti, off, next, slow, 2, NULL, NULL);
 	return true;
 }
 
 /*
- * ALU operations that read memory without writing it, at 32/64 bits:
- * "op reg, [mem]" (ADD/SUB/AND/OR/XOR/CMP/TEST into a register) and
- * CMP/TEST of memory with a register or an immediate. The operand comes
- * through the TLB fast path; a miss calls the handler.
+ * ALU operations on memory, at any size: "op reg, [mem]" (ADD/SUB/AND/OR/
+ * XOR/CMP/TEST into a register), and "op [mem], reg/imm", which writes
+ * memory for all but CMP/TEST. The operand comes through the TLB fast path
+ * (a write entry for a read-modify-write, so the host address is one the
+ * store may use); a miss calls the handler. Either way the host's flags
+ * end up the guest's (*host_flags), unless they are dead. After a write
+ * through the handler, *gen_exit is the exit taken when it hit this page's
+ * code. LOCKed forms are left to the handler (host atomics).
  */
 static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
-			 uint32_t next, bool flags_dead)
+			 uint32_t next, bool flags_dead, uint8_t **gen_exit, bool *host_flags)
 {
 	const struct x86_insn *i = &ti->insn;
 	struct alu_kind k;
-	if (!alu_kind_of(i->op, &k) || (i->opsize != 4 && i->opsize != 8) || !x86_insn_is_mem(i) ||
-	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64 ||
-	    x86_insn_lock(i))
+	if (!alu_kind_of(i->op, &k) || !x86_insn_is_mem(i) || !(i->flags & X86_INSN_MODRM) ||
+	    i->addrsize != 8 || i->mode != X86_MODE_64 || x86_insn_lock(i))
 		return false;
+	const unsigned size = i->opsize;
 	unsigned d = i->opnd[0], s = i->opnd[1];
 	enum { REG_MEM, MEM_REG, MEM_IMM } form;
-	if (d == X86_O_Gv && s == X86_O_Ev)
+	if (opnd_g(d) && opnd_e(s))
 		form = REG_MEM;
-	else if (!k.writes && d == X86_O_Ev && s == X86_O_Gv)
+	else if (opnd_e(d) && opnd_g(s))
 		form = MEM_REG;
-	else if (!k.writes && d == X86_O_Ev && (s == X86_O_Iz || s == X86_O_Ibs))
+	else if (opnd_e(d) && opnd_imm(i, s))
 		form = MEM_IMM;
 	else
 		return false;
+	if (form != MEM_IMM && !reg_plain(i, i->reg))
+		return false;
+	const bool rmw = form != REG_MEM && k.writes;
 	struct emit *e = &be->e;
 	if (!emit_linear(e, i, next))
 		return false;
-	const bool wide = i->opsize == 8;
-	uint8_t *slow = emit_tlb(be, i->opsize, false);
+	uint8_t *slow = emit_tlb(be, size, rmw);
 	if (form == REG_MEM) {
-		if (wide)
-			b1(e, 0x48);
-		b1(e, 0x8b); b1(e, 0x08);                       /* mov rcx, [rax] */
-		emit_load(e, wide, H_RAX, gpr_disp(i->reg));
+		emit_load_host(e, size, H_RCX, H_RAX);          /* rcx = [rax] */
+		emit_load_sz(e, size, H_RAX, gpr_disp(i->reg));
 	} else {
-		if (wide)
-			b1(e, 0x48);
-		b1(e, 0x8b); b1(e, 0x00);                       /* mov rax, [rax] */
+		if (rmw) {
+			b1(e, 0x48); b1(e, 0x89); b1(e, 0xc6);  /* mov rsi, rax */
+		}
+		emit_load_host(e, size, H_RAX, H_RAX);          /* rax = [rax] */
 		if (form == MEM_REG)
-			emit_load(e, wide, H_RCX, gpr_disp(i->reg));
+			emit_load_sz(e, size, H_RCX, gpr_disp(i->reg));
 		else
-			emit_mov_imm(e, H_RCX, i->imm & (wide ? ~0ULL : 0xffffffffULL));
+			emit_mov_imm(e, H_RCX, i->imm & size_mask(size));
 	}
-	emit_alu_core(e, &k, i->opsize, i->reg, flags_dead);
-	emit_slow_path(be, ti, off, next, &slow, 1, NULL);
+	emit_alu_core(e, &k, size, rmw ? ALU_TO_HOST : i->reg, flags_dead);
+	emit_slow_path(be, ti, off, next, &slow, 1, rmw ? gen_exit : NULL, flags_dead ? NULL : &k);
+	*host_flags = !flags_dead;
 	return true;
 }
 
@@ -1045,7 +1173,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		}
 		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen) ||
 		    emit_push_pop(&be, ti, off, next, &exits[k].gen) ||
-		    emit_alu_mem(&be, ti, off, next, jit_flags_dead(b, k))) {
+		    emit_alu_mem(&be, ti, off, next, jit_flags_dead(b, k), &exits[k].gen, &host_flags)) {
 			last_inline = true;
 			off = next;
 			continue;

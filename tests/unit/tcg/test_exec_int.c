@@ -630,6 +630,105 @@ static void test_blocks_xpage(void)
 }
 
 /*
+ * The JIT against the interpreter: the same code on the same registers,
+ * flags and memory, run by the interpreter (block_mode off) and through
+ * blocks and the JIT, must leave the same registers, arithmetic flags and
+ * memory. rdi points just below a page end by a varying amount, so the
+ * memory operands (at small offsets from it) sometimes cross into the next
+ * page: the inline TLB fast path misses there and the handler runs, whose
+ * results (and the host flags rebuilt after it for a following Jcc/SETcc)
+ * must be the same. Each run starts with an empty TLB (cpu_load_state),
+ * so the first access of each page takes the slow path as well.
+ */
+GUEST_CODE(j_mem_alu, "addb %cl, (%rdi); setc %al; jz 1f; subw %bx, 1(%rdi); 1: seto %ah;"
+		      "xorl %ecx, 2(%rdi); js 2f; orq %rdx, 3(%rdi); 2: andb $0x5a, 5(%rdi);"
+		      "setp %bl; cmpw $0x1234, 6(%rdi); jl 3f; addl $-7, 7(%rdi); 3:"
+		      "testb $0x80, 9(%rdi); setnz %bh; subq $99, 9(%rdi); setb %dl;"
+		      "cmpb %cl, 10(%rdi); seta %dh; adcw 11(%rdi), %si; sbbb %dh, 12(%rdi);"
+		      "addq 4(%rdi), %rcx; jno 4f; xor %rax, %rax; 4: cmpl (%rdi), %edx; cmovl %ecx, %esi");
+GUEST_CODE(j_mem_mov, "movb %cl, (%rdi); movw %dx, 1(%rdi); movb $0x99, 3(%rdi);"
+		      "movw $0x4321, 4(%rdi); movzbl 2(%rdi), %eax; movsbw 5(%rdi), %bx;"
+		      "movswq 3(%rdi), %rcx; mov 1(%rdi), %dl; mov 4(%rdi), %dh; movw 6(%rdi), %si;"
+		      "movslq 2(%rdi), %rdx; movl %eax, 8(%rdi); movq %rbx, 9(%rdi); movzwl 9(%rdi), %ebx");
+GUEST_CODE(j_reg_small, "add %cl, %bl; adc %ah, %dl; sub %si, %dx; jb 1f; xor %al, %cl; 1:"
+			"and $0x3c, %ch; or %bx, %ax; cmp %dl, %al; setbe %sil; test %cx, %dx;"
+			"jnz 2f; inc %edx; 2: mov %bl, %ah; mov %cx, %si; movb $0x80, %dl; movw $-2, %bx;"
+			"xor %sil, %dil; add $0x7f, %al; jo 3f; sub %ax, %di; 3: cmp $-1, %bx; setg %cl");
+
+static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t *end, int rounds)
+{
+	const uint64_t page_end = DATA + 0x1000;
+	int bad = 0;
+	for (int n = 0; n < rounds && bad < 3; n++) {
+		uint64_t in[6], fl = rnd() & F_ARITH, res[2][8];
+		uint8_t mem0[64], mem[2][64];
+		for (int j = 0; j < 6; j++)
+			in[j] = rnd_operand();
+		in[5] = page_end - 16 + (uint64_t)(n % 17); /* rdi */
+		for (size_t j = 0; j < sizeof(mem0); j++)
+			mem0[j] = (uint8_t)rnd();
+		for (int pass = 0; pass < 2; pass++) {
+			/* The interpreter pass without the block cache: it would
+			 * not see the code copied over the last pass's. */
+			static struct tb_cache *tbc;
+			if (pass == 0) {
+				tbc = cpu->tbc;
+				cpu->tbc = NULL;
+				cpu->code_pages = NULL;
+			} else {
+				cpu->tbc = tbc;
+				cpu->code_pages = &code_pages;
+			}
+			block_mode = pass == 1;
+			reset_long64();
+			memcpy(gmem(page_end - 32), mem0, sizeof(mem0));
+			cpu->gpr[R_RAX] = in[0];
+			cpu->gpr[R_RBX] = in[1];
+			cpu->gpr[R_RCX] = in[2];
+			cpu->gpr[R_RDX] = in[3];
+			cpu->gpr[R_RSI] = in[4];
+			cpu->gpr[R_RDI] = in[5];
+			cpu_set_rflags(cpu, fl, F_ARITH);
+			res[pass][0] = (uint64_t)run(start, end);
+			static const unsigned regs[6] = { R_RAX, R_RBX, R_RCX, R_RDX, R_RSI, R_RDI };
+			for (int j = 0; j < 6; j++)
+				res[pass][1 + j] = cpu->gpr[regs[j]];
+			res[pass][7] = cpu_get_rflags(cpu) & F_ARITH;
+			memcpy(mem[pass], gmem(page_end - 32), sizeof(mem0));
+		}
+		if (memcmp(res[0], res[1], sizeof(res[0])) || memcmp(mem[0], mem[1], sizeof(mem0))) {
+			fprintf(stderr, "%s: round %d (rdi = page end - %d) differs:\n", name, n,
+				(int)(page_end - in[5]));
+			for (int j = 0; j < 8; j++)
+				fprintf(stderr, "  [%d] interp %#" PRIx64 " jit %#" PRIx64 "\n", j, res[0][j],
+					res[1][j]);
+			bad++;
+		}
+	}
+	block_mode = true;
+	CHECK_EQ(bad, 0);
+}
+
+#define JIT_VS_INTERP(name, rounds) jit_vs_interp(#name, name##_start, name##_end, rounds)
+
+/* A read-modify-write into the block's own code page goes through the
+ * handler (no write TLB entry for code), and the next instruction sees
+ * the new bytes: the immediate of the MOV after it. */
+GUEST_CODE(t_blk_rmw_smc, "addb $1, 1f+1(%rip); 1: mov $5, %eax; subw $0x0101, 2f+1(%rip);"
+			  "2: mov $0x0303, %ebx");
+
+static void test_jit_forms(void)
+{
+	JIT_VS_INTERP(j_mem_alu, 400);
+	JIT_VS_INTERP(j_mem_mov, 400);
+	JIT_VS_INTERP(j_reg_small, 400);
+	reset_long64();
+	CHECK_EQ(RUN(t_blk_rmw_smc), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 6);
+	CHECK_EQ(cpu->gpr[R_RBX], 0x0202);
+}
+
+/*
  * Indirect branches through the jump cache (jit.h's dispatcher): a loop on
  * one page calls through a register into a function on another, whose RET
  * comes back; then the caller's page is rewritten, then its virtual page
@@ -818,6 +917,7 @@ static void test_blocks(void)
 	test_blocks_chain();
 	test_blocks_xpage();
 	test_blocks_dispatch();
+	test_jit_forms();
 }
 
 /* ---- targeted tests -------------------------------------------------------------- */
