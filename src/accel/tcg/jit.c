@@ -321,11 +321,10 @@ static uint64_t size_mask(unsigned size)
 	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
-static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
+static bool emit_alu_k(struct emit *e, const struct x86_insn *i, const struct alu_kind *kp,
+		       bool flags_dead)
 {
-	struct alu_kind k;
-	if (!alu_kind_of(i->op, &k))
-		return false;
+	const struct alu_kind k = *kp;
 	const unsigned size = i->opsize;
 	unsigned d = i->opnd[0], s = i->opnd[1], dr, sr;
 	if (opnd_e(d) && opnd_g(s)) {
@@ -351,6 +350,84 @@ static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
 	emit_load_sz(e, size, H_RCX, gpr_disp(sr));
 	emit_alu_core(e, &k, size, dr, flags_dead);
 	return true;
+}
+
+static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
+{
+	struct alu_kind k;
+	return alu_kind_of(i->op, &k) && emit_alu_k(e, i, &k, flags_dead);
+}
+
+/*
+ * Register forms that read the arithmetic flags, emitted when the host's
+ * flags are the guest's (right after an inline ALU operation): SETcc and
+ * CMOVcc as the host instruction on the same condition; INC/DEC, keeping
+ * CF as the host's INC/DEC do (the lazy record takes the old CF); ADC/SBB
+ * with the host's CF as the carry-in. All but SETcc/CMOVcc leave the host
+ * flags the guest's again, and those two do not change them.
+ */
+static bool emit_on_host_flags(struct emit *e, const struct x86_insn *i, bool flags_dead)
+{
+	if (x86_insn_lock(i) || i->mode != X86_MODE_64 || x86_insn_is_mem(i) ||
+	    !(i->flags & X86_INSN_MODRM))
+		return false;
+	const unsigned size = i->opsize;
+	const uint8_t cc = (uint8_t)(i->cc & 0xf);
+	switch (i->op) {
+	case OP_SETCC:
+		if (x86_insn_byte_reg_is_high(i, i->rm))
+			return false;
+		b1(e, 0x0f); b1(e, (uint8_t)(0x90 | cc)); b1(e, 0xc2); /* setcc dl */
+		emit_store_sz(e, 1, H_RDX, gpr_disp(i->rm));
+		return true;
+	case OP_CMOVCC:
+		if (size < 2)
+			return false;
+		emit_load_sz(e, size, H_RDX, gpr_disp(i->reg));
+		emit_load_sz(e, size, H_RAX, gpr_disp(i->rm));
+		emit_sized_op(e, size, 0x0f, 0x0f);
+		b1(e, (uint8_t)(0x40 | cc)); b1(e, 0xd0);          /* cmovcc edx, eax */
+		emit_store_sz(e, size, H_RDX, gpr_disp(i->reg));
+		return true;
+	case OP_INC: case OP_DEC: {
+		if (!opnd_e(i->opnd[0]) || !reg_plain(i, i->rm))
+			return false;
+		const bool dec = i->op == OP_DEC;
+		if (!flags_dead) {
+			/* cc.flags = the old CF (F_CF is bit 0) */
+			b1(e, 0x0f); b1(e, 0x92); b1(e, 0xc1);                 /* setc cl */
+			b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc9);                 /* movzx ecx, cl */
+			emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, flags)));
+		}
+		emit_load_sz(e, size, H_RAX, gpr_disp(i->rm));
+		if (size == 8)
+			b1(e, 0x48);
+		b1(e, 0x89); b1(e, 0xc2);                                      /* mov edx, eax */
+		emit_sized_op(e, size, 0xff, 0xfe);
+		b1(e, dec ? 0xca : 0xc2);                                      /* inc/dec edx */
+		emit_store_sz(e, size, H_RDX, gpr_disp(i->rm));
+		if (flags_dead)
+			return true;
+		emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_mov_imm(e, H_RCX, 1);
+		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+		emit_cc_opsize(e, dec ? CC_DEC : CC_INC, size);
+		return true;
+	}
+	case OP_ADC: case OP_SBB: {
+		const bool sbb = i->op == OP_SBB;
+		const struct alu_kind k = { sbb ? 0x19 : 0x11, true, false, sbb ? CC_SBB : CC_ADC };
+		if (!flags_dead) {
+			/* setc byte [rbx + cc.carry]: the carry-in for the lazy flags */
+			b1(e, 0x0f); b1(e, 0x92);
+			emit_rbx_mem(e, 0, cc_disp(offsetof(struct cc_state, carry)));
+		}
+		return emit_alu_k(e, i, &k, flags_dead);
+	}
+	default:
+		return false;
+	}
 }
 
 /*
@@ -962,17 +1039,26 @@ static uint8_t *emit_canonical_target(struct emit *e, int32_t target)
  * non-canonical target or a TLB miss calls the handler. rip is set on
  * both paths, so the block's end chains to the target as after a handler.
  */
-static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
-			  uint32_t next)
+static bool emit_call_near(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			   uint32_t next)
 {
 	const struct x86_insn *i = &ti->insn;
 	int64_t target = (int64_t)next + (int64_t)i->imm;
-	if (i->op != OP_CALL || i->opnd[0] != X86_O_Jz || i->opsize != 8 ||
-	    i->mode != X86_MODE_64 || target != (int32_t)target)
+	const bool reg = i->opnd[0] == X86_O_Ev && !x86_insn_is_mem(i);
+	if (i->op != OP_CALL || (i->opnd[0] != X86_O_Jz && !reg) || i->opsize != 8 ||
+	    i->mode != X86_MODE_64 || (!reg && target != (int32_t)target))
 		return false;
 	struct emit *e = &be->e;
 	uint8_t *slow[2];
-	slow[0] = emit_canonical_target(e, (int32_t)target);
+	if (reg) {
+		/* The target, read before the push (CALL *%rsp calls the old
+		 * RSP), kept in rsi, which the TLB path leaves alone. */
+		emit_load(e, true, H_RSI, gpr_disp(i->rm));
+		b1(e, 0x48); b1(e, 0x89); b1(e, 0xf0);   /* mov rax, rsi */
+		slow[0] = emit_noncanonical_exit(e);
+	} else {
+		slow[0] = emit_canonical_target(e, (int32_t)target);
+	}
 	emit_load(e, true, H_RAX, gpr_disp(R_RSP));
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0xe8); b1(e, 8); /* sub rax, 8 */
 	slow[1] = emit_tlb(be, 8, true);
@@ -980,9 +1066,30 @@ static bool emit_call_rel(struct block_emit *be, const struct tb_insn *ti, uint3
 	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x8c); b1(e, 0x24); b4(e, next);
 	b1(e, 0x48); b1(e, 0x89); b1(e, 0x08);
 	b1(e, 0x48); b1(e, 0x83); b1(e, 0x6b); b1(e, (uint8_t)gpr_disp(R_RSP)); b1(e, 8); /* sub qword [rbx+rsp], 8 */
-	emit_lea_rax_r12(e, (int32_t)target);
-	emit_store_rax(e, off_rip);
+	if (reg)
+		emit_store64(e, H_RSI, off_rip);
+	else
+		emit_lea_rax_r12(e, (int32_t)target);
+	if (!reg)
+		emit_store_rax(e, off_rip);
 	emit_slow_path(be, ti, off, next, slow, 2, NULL, NULL);
+	return true;
+}
+
+/* JMP rel8/rel32 in 64-bit mode (a block's last instruction): rip = the
+ * target if canonical, else the handler raises the #GP. */
+static bool emit_jmp_rel(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			 uint32_t next)
+{
+	const struct x86_insn *i = &ti->insn;
+	int64_t target = (int64_t)next + (int64_t)i->imm;
+	if (i->op != OP_JMP || (i->opnd[0] != X86_O_Jz && i->opnd[0] != X86_O_Jb) ||
+	    i->opsize != 8 || i->mode != X86_MODE_64 || target != (int32_t)target)
+		return false;
+	struct emit *e = &be->e;
+	uint8_t *slow = emit_canonical_target(e, (int32_t)target);
+	emit_store_rax(e, off_rip);
+	emit_slow_path(be, ti, off, next, &slow, 1, NULL, NULL);
 	return true;
 }
 
@@ -1167,6 +1274,10 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		exits[k].taken = exits[k].taken_inline = exits[k].gen = NULL;
 		bool prev_host_flags = host_flags;
 		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k), &host_flags);
+		if (!last_inline && prev_host_flags &&
+		    emit_on_host_flags(e, &ti->insn, jit_flags_dead(b, k))) {
+			last_inline = host_flags = true;
+		}
 		if (last_inline) {
 			off = next;
 			continue;
@@ -1179,7 +1290,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			continue;
 		}
 		if (k + 1 == b->ninsn &&
-		    (emit_call_rel(&be, ti, off, next) || emit_ret(&be, ti, off, next))) {
+		    (emit_call_near(&be, ti, off, next) || emit_ret(&be, ti, off, next) ||
+		     emit_jmp_rel(&be, ti, off, next))) {
 			off = next; /* rip is set: the end chains like after a handler */
 			continue;
 		}

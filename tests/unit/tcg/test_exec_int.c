@@ -655,6 +655,13 @@ GUEST_CODE(j_reg_small, "add %cl, %bl; adc %ah, %dl; sub %si, %dx; jb 1f; xor %a
 			"jnz 2f; inc %edx; 2: mov %bl, %ah; mov %cx, %si; movb $0x80, %dl; movw $-2, %bx;"
 			"xor %sil, %dil; add $0x7f, %al; jo 3f; sub %ax, %di; 3: cmp $-1, %bx; setg %cl");
 
+GUEST_CODE(j_flag_readers, "add %ecx, %ebx; setc %al; cmovo %edx, %esi; inc %ecx; setz %ah; dec %dl;"
+			   "adc %bl, %cl; sbb %rdx, %rsi; cmovb %rsi, %rax; sub $1, %di; sbb %ax, %bx;"
+			   "inc %si; cmovnz %dx, %cx; xor %eax, %eax; adc $0, %edx; setbe %bh;"
+			   "cmp %ecx, %edx; sbb %ecx, %ecx; inc %rdi; jz 1f; dec %bl; seto %sil; 1:"
+			   "and $3, %esi; adc %esi, %eax; setnp %dl; cmovs %rax, %rbx; or %ecx, %edx;"
+			   "inc %edx; setc %bh; dec %ecx; sbb %ah, %al; cmp %ebx, %edx; dec %rsi; rcl $1, %rdi");
+
 static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t *end, int rounds)
 {
 	const uint64_t page_end = DATA + 0x1000;
@@ -714,6 +721,12 @@ static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t 
 /* A read-modify-write into the block's own code page goes through the
  * handler (no write TLB entry for code), and the next instruction sees
  * the new bytes: the immediate of the MOV after it. */
+/* CALL through a register: the return address pushed, then the target;
+ * a non-canonical target faults with nothing pushed. */
+GUEST_CODE(t_blk_call_reg, "push %rax; pop %rax; lea 1f(%rip), %rdx; call *%rdx; 1: pop %rcx;"
+			   "sub %rdx, %rcx");
+GUEST_CODE(t_blk_call_bad, "mov $0x800000000000, %rdx; call *%rdx");
+
 GUEST_CODE(t_blk_rmw_smc, "addb $1, 1f+1(%rip); 1: mov $5, %eax; subw $0x0101, 2f+1(%rip);"
 			  "2: mov $0x0303, %ebx");
 
@@ -722,6 +735,16 @@ static void test_jit_forms(void)
 	JIT_VS_INTERP(j_mem_alu, 400);
 	JIT_VS_INTERP(j_mem_mov, 400);
 	JIT_VS_INTERP(j_reg_small, 400);
+	JIT_VS_INTERP(j_flag_readers, 400);
+	reset_long64();
+	uint64_t sp0 = cpu->gpr[R_RSP];
+	CHECK_EQ(RUN(t_blk_call_reg), -1);
+	CHECK_EQ(cpu->gpr[R_RCX], 0);
+	CHECK_EQ(cpu->gpr[R_RSP], sp0);
+	reset_long64();
+	CHECK_EQ(RUN(t_blk_call_bad), EXC_GP);
+	CHECK_EQ(cpu->gpr[R_RSP], sp0);
+	CHECK_EQ(cpu->rip, CODE + 10);
 	reset_long64();
 	CHECK_EQ(RUN(t_blk_rmw_smc), -1);
 	CHECK_EQ(cpu->gpr[R_RAX], 6);
