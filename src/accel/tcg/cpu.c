@@ -145,8 +145,12 @@ static inline tb_exec_fn cpu_handler(const struct x86_insn *insn)
  * those must be followed by a fresh lookup and an event check. Conditional
  * branches do not end a block: taken, they leave it (rip is not the next
  * instruction's); not taken, execution goes on in it.
+ *
+ * CLI does not end a block (disabling interrupts never makes one due).
+ * STI and POPF (which may set IF) do, except in blocks the JIT runs: its
+ * code leaves the block after them when an event is posted (jit.c).
  */
-static bool tb_ends_block(const struct x86_insn *i)
+static bool tb_ends_block(const struct x86_insn *i, bool jit)
 {
 	if (i->flags & X86_INSN_PRIV)
 		return true;
@@ -159,9 +163,10 @@ static bool tb_ends_block(const struct x86_insn *i)
 	case OP_MOV_TO_CR: case OP_MOV_TO_DR: case OP_MOV_TO_SEG: case OP_LSS:
 	case OP_LGDT: case OP_LIDT: case OP_LLDT: case OP_LTR: case OP_LMSW:
 	case OP_CLTS: case OP_INVLPG: case OP_INVD: case OP_WBINVD: case OP_XSETBV:
-	case OP_WRMSR: case OP_CPUID: case OP_POPF: case OP_STI: case OP_CLI:
-	case OP_SWAPGS: case OP_XRSTOR: case OP_FXRSTOR:
+	case OP_WRMSR: case OP_CPUID: case OP_SWAPGS: case OP_XRSTOR: case OP_FXRSTOR:
 		return true;
+	case OP_POPF: case OP_STI:
+		return !jit;
 	case OP_POP:
 		return i->opnd[0] >= X86_O_ES && i->opnd[0] <= X86_O_GS;
 	default:
@@ -214,6 +219,7 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 
 	struct tb_cache *tc = cpu->tbc;
 	struct tb *b = tb_alloc(tc);
+	const bool jit = tc->jit.base && f->mode == X86_MODE_64;
 	size_t off = 0;
 	unsigned n = 0;
 	while (n < TB_MAX_INSNS && off < f->avail) {
@@ -225,7 +231,7 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 		ti->fn = cpu_handler(&ti->insn);
 		off += ti->insn.len;
 		n++;
-		if (tb_ends_block(&ti->insn))
+		if (tb_ends_block(&ti->insn, jit))
 			break;
 	}
 	if (!n)
@@ -236,7 +242,7 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 	b->gen = gen;
 	b->ninsn = (uint16_t)n;
 	b->bytes = (uint16_t)off;
-	b->ended = tb_ends_block(&b->insn[n - 1].insn);
+	b->ended = tb_ends_block(&b->insn[n - 1].insn, jit);
 	b->jit = NULL;
 	b->jit_chain = NULL;
 	tb_commit(tc, b);
@@ -426,7 +432,10 @@ void cpu_exec_block(struct x86_cpu *cpu)
 		 * block's first instruction can be in one. */
 		uint64_t next = tb_exec_insn(cpu, ti, rip, mask);
 		cpu->intr_shadow = false;
-		if (++ti == end || cpu->rip != next ||
+		/* A block built for the JIT may hold STI/POPF mid-block, which
+		 * only its code follows with an event check: the JIT runs the
+		 * rest. */
+		if (++ti == end || cpu->rip != next || b->jit ||
 		    atomic_load_explicit(genp, memory_order_relaxed) != gen)
 			goto out;
 		rip = next;

@@ -675,6 +675,25 @@ static uint8_t *emit_gen_exit(struct emit *e, uint32_t gen)
 	return emit_jcc_fixup(e, 0x5);
 }
 
+/*
+ * After STI or POPF in the middle of a block (cpu.c's tb_ends_block): the
+ * returned fixup is taken when an event is posted, so that cpu_run sees
+ * an interrupt IF may have just let in, and the STI shadow with it.
+ * Otherwise the shadow ends here: its instruction, the next one, runs
+ * before any event check.
+ */
+static uint8_t *emit_if_set_exit(struct emit *e)
+{
+	const uint32_t off_vcpu = (uint32_t)offsetof(struct x86_cpu, vcpu);
+	const uint32_t off_pending = (uint32_t)offsetof(struct vcpu, pending);
+	const uint32_t off_shadow = (uint32_t)offsetof(struct x86_cpu, intr_shadow);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_vcpu);     /* mov rax, [rbx+vcpu] */
+	b1(e, 0x83); b1(e, 0xb8); b4(e, off_pending); b1(e, 0);     /* cmp dword [rax+pending], 0 */
+	uint8_t *exit = emit_jcc_fixup(e, 0x5);
+	b1(e, 0xc6); b1(e, 0x83); b4(e, off_shadow); b1(e, 0);      /* mov byte [rbx+intr_shadow], 0 */
+	return exit;
+}
+
 /* rax unchanged; jumps to the returned fixup unless rax is canonical. */
 static uint8_t *emit_noncanonical_exit(struct emit *e)
 {
@@ -1250,7 +1269,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	uint8_t *start = a->base + a->used;
 	struct block_emit be = { .e = { start }, .arena = a, .b = b, .page_off = (uint32_t)(b->tag & 0xfff) };
 	struct emit *e = &be.e;
-	struct { uint8_t *taken, *taken_inline, *gen; int64_t target; bool direct; } exits[TB_MAX_INSNS];
+	struct { uint8_t *taken, *taken_inline, *gen, *event; int64_t target; bool direct; } exits[TB_MAX_INSNS];
 
 	/* push rbx, r12, r13, r14, r15; mov rbx, rdi; mov r12, rsi;
 	 * movabs r13, genp; xor r14d, r14d; mov r15d, JIT_LOOP_MAX */
@@ -1271,7 +1290,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	for (unsigned k = 0; k < b->ninsn; k++) {
 		const struct tb_insn *ti = &b->insn[k];
 		uint32_t next = off + ti->insn.len;
-		exits[k].taken = exits[k].taken_inline = exits[k].gen = NULL;
+		exits[k].taken = exits[k].taken_inline = exits[k].gen = exits[k].event = NULL;
 		bool prev_host_flags = host_flags;
 		last_inline = emit_inline(e, &ti->insn, next, jit_flags_dead(b, k), &host_flags);
 		if (!last_inline && prev_host_flags &&
@@ -1327,6 +1346,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 			if (jit_may_store(&ti->insn)) {
 				exits[k].gen = emit_gen_exit(e, b->gen);
 			}
+			if (ti->insn.op == OP_STI || ti->insn.op == OP_POPF)
+				exits[k].event = emit_if_set_exit(e);
 		}
 		if (not_taken)
 			patch_rel32(not_taken, e->p);
@@ -1397,7 +1418,9 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		}
 		if (exits[k].gen)
 			patch_rel32(exits[k].gen, e->p);
-		if (exits[k].taken || exits[k].gen)
+		if (exits[k].event)
+			patch_rel32(exits[k].event, e->p);
+		if (exits[k].taken || exits[k].gen || exits[k].event)
 			emit_return(&be, k + 1); /* inline: no exit after it */
 	}
 

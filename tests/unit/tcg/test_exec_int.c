@@ -752,6 +752,34 @@ static void test_jit_forms(void)
 }
 
 /*
+ * STI and POPF do not end JIT blocks; the code leaves after them when an
+ * event is posted, with the STI shadow still on for cpu_run, and the
+ * shadow instruction runs alone before the JIT goes on. Nothing posted:
+ * the block runs through, the shadow over.
+ */
+GUEST_CODE(t_blk_sti, "cli; mov $1, %eax; sti; mov $2, %ebx; add $1, %ecx; pushf; popf; inc %edx");
+
+static void test_blocks_sti(void)
+{
+	if (!cpu->tbc->jit.base)
+		return;
+	reset_long64();
+	atomic_store(&cpu->vcpu->pending, VCPU_PENDING_INTR);
+	CHECK_EQ(RUN(t_blk_sti), -1);
+	/* cli..sti | mov (shadow, alone) | add..popf | inc */
+	CHECK_EQ(blocks_calls, 4);
+	CHECK_EQ(cpu->gpr[R_RBX], 2);
+	CHECK(cpu->rflags & F_IF);
+	atomic_store(&cpu->vcpu->pending, 0);
+	reset_long64();
+	cpu->intr_shadow = false;
+	CHECK_EQ(RUN(t_blk_sti), -1);
+	CHECK_EQ(blocks_calls, 1);
+	CHECK(!cpu->intr_shadow);
+	CHECK_EQ(cpu->gpr[R_RCX], 1);
+}
+
+/*
  * Indirect branches through the jump cache (jit.h's dispatcher): a loop on
  * one page calls through a register into a function on another, whose RET
  * comes back; then the caller's page is rewritten, then its virtual page
@@ -940,6 +968,7 @@ static void test_blocks(void)
 	test_blocks_chain();
 	test_blocks_xpage();
 	test_blocks_dispatch();
+	test_blocks_sti();
 	test_jit_forms();
 }
 
