@@ -494,6 +494,13 @@ static bool cpu_events(struct x86_cpu *cpu)
 				cpu->halted = false;
 				if (vector >= 0)
 					excp_deliver_interrupt(cpu, vector);
+				/* Taken: the request stays posted only if the
+				 * controller has another, so that a handler running
+				 * with IF clear is not interrupted by a stale one
+				 * (the JIT leaves its code while one is posted). */
+				atomic_fetch_and(&v->pending, ~VCPU_PENDING_INTR);
+				if (v->intc.pending(v->intc.opaque))
+					atomic_fetch_or(&v->pending, VCPU_PENDING_INTR);
 				return false;
 			}
 		}

@@ -707,23 +707,36 @@ static uint8_t *emit_noncanonical_exit(struct emit *e)
 /*
  * The checks before going on to other guest code without returning to
  * cpu_run: the code page unchanged (a CALL may have pushed onto it), no
- * event posted to this vCPU, the round budget not spent. Each failing
- * check jumps to a fixup left in out[0..3].
+ * event posted to this vCPU that it could take now (an interrupt request
+ * waits while IF is clear, as cpu_run's cpu_should_check has it), the
+ * round budget not spent. Each failing check jumps to a fixup left in
+ * out[0..GO_ON_FIXUPS-1].
  */
-static void emit_go_on_checks(struct block_emit *be, uint8_t *out[4])
+#define GO_ON_FIXUPS 5
+
+static void emit_go_on_checks(struct block_emit *be, uint8_t *out[GO_ON_FIXUPS])
 {
 	struct emit *e = &be->e;
 	const uint32_t off_vcpu = (uint32_t)offsetof(struct x86_cpu, vcpu);
 	const uint32_t off_kicked = (uint32_t)offsetof(struct x86_cpu, kicked);
 	const uint32_t off_pending = (uint32_t)offsetof(struct vcpu, pending);
+	const uint32_t off_rflags = (uint32_t)offsetof(struct x86_cpu, rflags);
 	out[0] = emit_gen_exit(e, be->b->gen);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_vcpu);     /* mov rax, [rbx+vcpu] */
-	b1(e, 0x83); b1(e, 0xb8); b4(e, off_pending); b1(e, 0);     /* cmp dword [rax+pending], 0 */
+	b1(e, 0x8b); b1(e, 0x80); b4(e, off_pending);               /* mov eax, [rax+pending] */
+	b1(e, 0x85); b1(e, 0xc0);                                   /* test eax, eax */
+	b1(e, 0x74);                                                /* jz none */
+	uint8_t *none = e->p;
+	b1(e, 0);
+	b1(e, 0x83); b1(e, 0xf8); b1(e, VCPU_PENDING_INTR);         /* cmp eax, INTR */
 	out[1] = emit_jcc_fixup(e, 0x5);
-	b1(e, 0x80); b1(e, 0xbb); b4(e, off_kicked); b1(e, 0);      /* cmp byte [rbx+kicked], 0 */
+	b1(e, 0xf7); b1(e, 0x83); b4(e, off_rflags); b4(e, F_IF);   /* test dword [rbx+rflags], IF */
 	out[2] = emit_jcc_fixup(e, 0x5);
+	*none = (uint8_t)(e->p - none - 1);
+	b1(e, 0x80); b1(e, 0xbb); b4(e, off_kicked); b1(e, 0);      /* cmp byte [rbx+kicked], 0 */
+	out[3] = emit_jcc_fixup(e, 0x5);
 	b1(e, 0x41); b1(e, 0xff); b1(e, 0xcf);                      /* dec r15d */
-	out[3] = emit_jcc_fixup(e, 0x4);                            /* jz */
+	out[4] = emit_jcc_fixup(e, 0x4);                            /* jz */
 }
 
 /* lea eax, [r14 + n]; jmp epilogue: return n more instructions retired. */
@@ -750,7 +763,7 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 	struct emit *e = &be->e;
 	if (target != (int32_t)target)
 		return;
-	uint8_t *fail[5];
+	uint8_t *fail[1 + GO_ON_FIXUPS];
 	emit_lea_rax_r12(e, (int32_t)target);
 	b1(e, 0x48); b1(e, 0x39); b1(e, 0x83); b4(e, off_rip); /* cmp [rbx+rip], rax */
 	fail[0] = emit_jcc_fixup(e, 0x5);
@@ -770,7 +783,7 @@ static void emit_chain(struct block_emit *be, int64_t target, uint32_t retired)
 	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)be->b); /* movabs rax, b */
 	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_from));
 	emit_return(be, 0);
-	for (unsigned j = 0; j < 5; j++)
+	for (unsigned j = 0; j < 1 + GO_ON_FIXUPS; j++)
 		patch_rel32(fail[j], e->p);
 }
 
@@ -793,14 +806,14 @@ static void emit_dispatch_jump(struct block_emit *be, uint32_t retired)
 	const struct jit_arena *a = be->arena;
 	if (!a->dispatch[0])
 		return;
-	uint8_t *fail[4];
+	uint8_t *fail[GO_ON_FIXUPS];
 	emit_go_on_checks(be, fail);
 	b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, retired); /* add r14, retired */
 	b1(e, 0xe9);                                            /* jmp dispatch */
 	uint8_t *at = e->p;
 	b4(e, 0);
 	patch_rel32(at, a->dispatch[tb_tag_user(be->b->tag)]);
-	for (unsigned j = 0; j < 4; j++)
+	for (unsigned j = 0; j < GO_ON_FIXUPS; j++)
 		patch_rel32(fail[j], e->p);
 }
 
@@ -1381,7 +1394,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	bool direct = !last_inline && jit_direct_target(last, off, &target);
 	if (direct && target == 0) {
 		/* A loop that is one block: go round again in host code. */
-		uint8_t *no[5];
+		uint8_t *no[1 + GO_ON_FIXUPS];
 		b1(e, 0x4c); b1(e, 0x39); b1(e, 0xa3); b4(e, off_rip); /* cmp [rbx+rip], r12 */
 		no[0] = emit_jcc_fixup(e, 0x5);
 		emit_go_on_checks(&be, &no[1]);
@@ -1390,7 +1403,7 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		uint8_t *at = e->p;
 		b4(e, 0);
 		patch_rel32(at, be.top);
-		for (unsigned j = 0; j < 5; j++)
+		for (unsigned j = 0; j < 1 + GO_ON_FIXUPS; j++)
 			patch_rel32(no[j], e->p);
 	} else if (direct) {
 		emit_chain(&be, target, b->ninsn);

@@ -831,6 +831,19 @@ static void test_blocks_dispatch(void)
 	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x10);
 	pt[1] = (PT4K + 0x1000) | 7;
 	tlb_flush(cpu);
+	if (!cpu->tbc->jit.base)
+		return;
+	/* An interrupt request waits while IF is clear: the loop stays in
+	 * host code; with IF set it leaves at the first chain. */
+	atomic_store(&cpu->vcpu->pending, VCPU_PENDING_INTR);
+	cpu->rflags &= ~(uint64_t)F_IF;
+	CHECK_EQ(run_dispatch(100), -1);
+	CHECK(blocks_calls < 20);
+	cpu->rflags |= F_IF;
+	CHECK_EQ(run_dispatch(100), -1);
+	CHECK(blocks_calls > 100);
+	atomic_store(&cpu->vcpu->pending, 0);
+	cpu->rflags &= ~(uint64_t)F_IF;
 }
 
 static void test_blocks_chain(void)
