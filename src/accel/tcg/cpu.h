@@ -98,7 +98,7 @@ struct tlb_entry {
 	uint64_t paddr;      /* guest-physical page, for MMIO and invalidation */
 };
 
-#define TLB_BITS 10
+#define TLB_BITS 12
 #define TLB_SIZE (1u << TLB_BITS)
 
 union xmm_reg {
@@ -145,6 +145,14 @@ struct x86_cpu {
 	 * INVLPG anywhere inside such a page drops every piece of it.
 	 */
 	uint64_t tlb_large_lo, tlb_large_hi;
+	/*
+	 * The entries filled with non-global translations since the last
+	 * flush ((privilege << TLB_BITS) | index, repeats allowed), so that a
+	 * CR3 write visits those instead of the whole TLB; a full log means
+	 * "scan everything".
+	 */
+	uint16_t tlb_log[2 * TLB_SIZE];
+	unsigned tlb_log_n;
 
 	struct x86_seg ldt, tr;
 	struct x86_dtable gdt, idt;

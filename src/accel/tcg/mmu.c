@@ -358,6 +358,7 @@ void tlb_flush(struct x86_cpu *cpu)
 	memset(cpu->tlb, 0xff, sizeof(cpu->tlb));
 	cpu->tlb_large_lo = ~0ULL;
 	cpu->tlb_large_hi = 0;
+	cpu->tlb_log_n = 0;
 }
 
 void mmu_cpu_init(struct x86_cpu *cpu)
@@ -365,15 +366,26 @@ void mmu_cpu_init(struct x86_cpu *cpu)
 	tlb_flush(cpu);
 }
 
+static void tlb_drop_nonglobal(struct tlb_entry *e)
+{
+	if (!(e->paddr & TLBP_GLOBAL))
+		e->tag_read = e->tag_write = e->tag_code = TLB_INVALID;
+}
+
 void tlb_flush_nonglobal(struct x86_cpu *cpu)
 {
-	for (unsigned p = 0; p < 2; p++) {
-		for (unsigned i = 0; i < TLB_SIZE; i++) {
-			struct tlb_entry *e = &cpu->tlb[p][i];
-			if (!(e->paddr & TLBP_GLOBAL))
-				e->tag_read = e->tag_write = e->tag_code = TLB_INVALID;
+	_Static_assert(2 * TLB_SIZE <= 65536, "tlb_log entries fit 16 bits");
+	if (cpu->tlb_log_n < 2 * TLB_SIZE) {
+		for (unsigned k = 0; k < cpu->tlb_log_n; k++) {
+			unsigned v = cpu->tlb_log[k];
+			tlb_drop_nonglobal(&cpu->tlb[v >> TLB_BITS][v & (TLB_SIZE - 1)]);
 		}
+	} else {
+		for (unsigned p = 0; p < 2; p++)
+			for (unsigned i = 0; i < TLB_SIZE; i++)
+				tlb_drop_nonglobal(&cpu->tlb[p][i]);
 	}
+	cpu->tlb_log_n = 0;
 	/* The large-page range stays: global large pages may remain. */
 }
 
@@ -456,6 +468,8 @@ static struct xlat tlb_fill(struct x86_cpu *cpu, uint64_t la, int access, unsign
 	e->tag_code = w.exec_ok ? tag : TLB_INVALID;
 	e->addend = host ? (uintptr_t)host - (uintptr_t)page : 0;
 	e->paddr = pa_page | (w.global ? TLBP_GLOBAL : 0);
+	if (!w.global && cpu->tlb_log_n < 2 * TLB_SIZE)
+		cpu->tlb_log[cpu->tlb_log_n++] = (uint16_t)(user << TLB_BITS | tlb_index(la));
 	if (w.page_size > MMU_PAGE_SIZE) {
 		e->paddr |= (uint64_t)__builtin_ctzll(w.page_size) << 1;
 		uint64_t lo = la & ~(w.page_size - 1), hi = lo + (w.page_size - 1);

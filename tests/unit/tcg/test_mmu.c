@@ -543,6 +543,30 @@ static void test_tlb(void)
 	tlb_flush(cpu);
 	NO_FAULT(v = mmu_ld32(cpu, 0x11004000));
 	CHECK_EQ(v, 5);
+	/* MOV CR3 visits the entries filled since the last flush; past
+	 * 2 * TLB_SIZE fills it scans them all. Either way no non-global
+	 * translation survives. */
+	tlb_flush(cpu);
+	uint64_t pde0 = 0;
+	for (uint64_t k = 0; k < 20; k++) {
+		uint64_t d = map64(0x40000000 + k * 0x200000, 0x400000, 2, P | W | A | D);
+		if (!k)
+			pde0 = d;
+	}
+	wr32(0x400000, 10);
+	for (uint64_t n = 0; n < 2 * TLB_SIZE + 8; n++)
+		NO_FAULT(mmu_ld32(cpu, 0x40000000 + n * 0x1000));
+	NO_FAULT(mmu_ld32(cpu, 0x40000000)); /* cached again, past the log's end */
+	CHECK_EQ(cpu->tlb_log_n, 2 * TLB_SIZE);
+	NO_FAULT(mmu_ld32(cpu, 0x11004000)); /* global: stays */
+	wr64(pde0, 0x600000 | P | W | A | D | PS);
+	wr64(gpte, 0x284000 | P | W | A | D | G);
+	mmu_cr3_written(cpu);
+	CHECK_EQ(cpu->tlb_log_n, 0);
+	NO_FAULT(v = mmu_ld32(cpu, 0x40000000));
+	CHECK_EQ(v, 20);
+	NO_FAULT(v = mmu_ld32(cpu, 0x11004000));
+	CHECK_EQ(v, 5);
 	cpu->cr4 &= ~X86_CR4_PGE;
 	tlb_flush(cpu);
 
