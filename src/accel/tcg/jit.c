@@ -533,34 +533,78 @@ static bool emit_lea(struct emit *e, const struct x86_insn *i, uint32_t next)
 	return true;
 }
 
-/* Emits i inline when it is one of the forms above; false to call its handler. */
 /*
- * A shift or rotate of a register by a constant whose flags nothing reads
- * (flags_dead below): the host instruction itself, on the value. Masked
- * count 0 leaves the value (a 32-bit form still zero-extends, on the host
- * as in the guest).
+ * A shift or rotate of a register by a constant: the host instruction on
+ * the value (masked count 0 leaves it; a 32-bit form still zero-extends,
+ * on the host as in the guest). When the flags are live, SHL/SHR/SAR by a
+ * non-zero count also write the lazy record the handler would (result,
+ * value, count), and *host_flags says the host's flags are the guest's
+ * (count 1 only: for larger counts OF is undefined and may differ);
+ * rotates with live flags are left to the handler.
  */
-static bool emit_shift_noflags(struct emit *e, const struct x86_insn *i)
+static bool emit_shift(struct emit *e, const struct x86_insn *i, bool flags_dead, bool *host_flags)
 {
 	uint8_t digit;
+	unsigned ccop = 0;
 	switch (i->op) {
 	case OP_ROL: digit = 0; break;
 	case OP_ROR: digit = 1; break;
-	case OP_SHL: digit = 4; break;
-	case OP_SHR: digit = 5; break;
-	case OP_SAR: digit = 7; break;
+	case OP_SHL: digit = 4; ccop = CC_SHL; break;
+	case OP_SHR: digit = 5; ccop = CC_SHR; break;
+	case OP_SAR: digit = 7; ccop = CC_SAR; break;
 	default: return false;
 	}
 	if (i->opnd[0] != X86_O_Ev || (i->opnd[1] != X86_O_Ib && i->opnd[1] != X86_O_I1) ||
-	    i->opsize < 4)
+	    i->opsize < 4 || (!flags_dead && !ccop))
 		return false;
 	const bool wide = i->opsize == 8;
 	uint8_t count = i->opnd[1] == X86_O_I1 ? 1 : (uint8_t)i->imm;
+	const uint8_t n = count & (wide ? 63 : 31);
+	const bool record = !flags_dead && n;
 	emit_load(e, wide, H_RAX, gpr_disp(i->rm));
+	if (record) {
+		b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);            /* mov rcx, rax */
+	}
 	if (wide)
 		b1(e, 0x48);
 	b1(e, 0xc1); b1(e, (uint8_t)(0xc0 | digit << 3)); b1(e, count); /* op eax/rax, count */
 	emit_store64(e, H_RAX, gpr_disp(i->rm));
+	if (record) {
+		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, res)));
+		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_mov_imm(e, H_RDX, n);
+		emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, src2)));
+		emit_cc_opsize(e, ccop, i->opsize);
+		*host_flags = n == 1;
+	}
+	return true;
+}
+
+/* MOVZX/MOVSX Gv, Eb/Ew and MOVSXD Gv, Ed between registers (AH..BH
+ * sources left to the handler). */
+static bool emit_extend_reg(struct emit *e, const struct x86_insn *i)
+{
+	if ((i->op != OP_MOVZX && i->op != OP_MOVSX && i->op != OP_MOVSXD) || i->opnd[0] != X86_O_Gv ||
+	    i->opsize < 2 || (i->op == OP_MOVSXD && i->opsize < 4))
+		return false;
+	unsigned s = i->opnd[1], from = s == X86_O_Eb ? 1 : s == X86_O_Ew ? 2 : s == X86_O_Ed ? 4 : 0;
+	if (!from || (from == 1 && x86_insn_byte_reg_is_high(i, i->rm)))
+		return false;
+	const bool wide = i->opsize == 8;
+	if (i->op == OP_MOVZX) {
+		emit_load_sz(e, from, H_RAX, gpr_disp(i->rm));
+	} else if (i->op == OP_MOVSX) {
+		if (wide)
+			b1(e, 0x48);
+		b1(e, 0x0f); b1(e, from == 1 ? 0xbe : 0xbf);       /* movsx eax/rax, [rbx+gpr] */
+		emit_rbx_mem(e, H_RAX, gpr_disp(i->rm));
+	} else if (wide) {
+		b1(e, 0x48); b1(e, 0x63);                          /* movsxd rax, [rbx+gpr] */
+		emit_rbx_mem(e, H_RAX, gpr_disp(i->rm));
+	} else {
+		emit_load(e, false, H_RAX, gpr_disp(i->rm));
+	}
+	emit_store_sz(e, i->opsize, H_RAX, gpr_disp(i->reg));
 	return true;
 }
 
@@ -579,7 +623,7 @@ static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next,
 		return false;
 	if (i->op == OP_MOV)
 		return emit_mov(e, i);
-	if (flags_dead && emit_shift_noflags(e, i))
+	if (emit_extend_reg(e, i) || emit_shift(e, i, flags_dead, host_flags))
 		return true;
 	/* emit_alu ends with the host's flags those of the guest operation
 	 * (the same operation at the same size; only MOVs follow it). */

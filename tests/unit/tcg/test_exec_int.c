@@ -662,6 +662,13 @@ GUEST_CODE(j_flag_readers, "add %ecx, %ebx; setc %al; cmovo %edx, %esi; inc %ecx
 			   "and $3, %esi; adc %esi, %eax; setnp %dl; cmovs %rax, %rbx; or %ecx, %edx;"
 			   "inc %edx; setc %bh; dec %ecx; sbb %ah, %al; cmp %ebx, %edx; dec %rsi; rcl $1, %rdi");
 
+GUEST_CODE(j_shift_ext, "shl $3, %eax; setc %bl; jz 1f; shr $1, %rcx; 1: jc 2f; sar $5, %edx; 2:"
+			"seto %bh; shl $1, %esi; jo 3f; movzbl %cl, %edi; 3: movsbq %dl, %rax;"
+			"movzwl %si, %ecx; movswq %ax, %rdx; movslq %ecx, %rsi; movzbl %ah, %ebx;"
+			"movsbw %bl, %cx; sar $0, %eax; shr $33, %rdi; setz %dl; sbb %ecx, %eax;"
+			"sar $1, %rbx; jo 4f; rol $3, %ecx; 4: ror $1, %rdx; adc %rdx, %rsi; shl $1, %dil;"
+			"movsxd %esi, %esi; movzwq %cx, %rcx");
+
 static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t *end, int rounds)
 {
 	const uint64_t page_end = DATA + 0x1000;
@@ -736,6 +743,7 @@ static void test_jit_forms(void)
 	JIT_VS_INTERP(j_mem_mov, 400);
 	JIT_VS_INTERP(j_reg_small, 400);
 	JIT_VS_INTERP(j_flag_readers, 400);
+	JIT_VS_INTERP(j_shift_ext, 400);
 	reset_long64();
 	uint64_t sp0 = cpu->gpr[R_RSP];
 	CHECK_EQ(RUN(t_blk_call_reg), -1);
