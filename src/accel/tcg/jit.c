@@ -580,6 +580,45 @@ static bool emit_shift(struct emit *e, const struct x86_insn *i, bool flags_dead
 	return true;
 }
 
+/*
+ * IMUL Gv, Ev and IMUL Gv, Ev, imm between registers at 32/64 bits: the
+ * host's IMUL, and the lazy record exec_int.c's imul_fixed writes (the
+ * low half, the first factor, the overflow as 0/1). The host's SF/ZF/PF
+ * after IMUL are undefined, so its flags are not claimed as the guest's.
+ */
+static bool emit_imul(struct emit *e, const struct x86_insn *i, bool flags_dead)
+{
+	if (i->op != OP_IMUL || i->opnd[0] != X86_O_Gv || i->opnd[1] != X86_O_Ev || i->opsize < 4)
+		return false;
+	const bool imm = i->opnd[2] == X86_O_Iz || i->opnd[2] == X86_O_Ibs;
+	if (!imm && i->opnd[2] != X86_O_NONE)
+		return false;
+	const bool wide = i->opsize == 8;
+	if (imm) {
+		emit_load(e, wide, H_RAX, gpr_disp(i->rm));
+		emit_mov_imm(e, H_RCX, i->imm & size_mask(i->opsize));
+	} else {
+		emit_load(e, wide, H_RAX, gpr_disp(i->reg));
+		emit_load(e, wide, H_RCX, gpr_disp(i->rm));
+	}
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0x89); b1(e, 0xc2);                         /* mov edx, eax */
+	if (wide)
+		b1(e, 0x48);
+	b1(e, 0x0f); b1(e, 0xaf); b1(e, 0xd1);            /* imul edx, ecx */
+	emit_store64(e, H_RDX, gpr_disp(i->reg));
+	if (flags_dead)
+		return true;
+	b1(e, 0x0f); b1(e, 0x90); b1(e, 0xc1);            /* seto cl */
+	b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xc9);            /* movzx ecx, cl */
+	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+	emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+	emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+	emit_cc_opsize(e, CC_IMUL, i->opsize);
+	return true;
+}
+
 /* MOVZX/MOVSX Gv, Eb/Ew and MOVSXD Gv, Ed between registers (AH..BH
  * sources left to the handler). */
 static bool emit_extend_reg(struct emit *e, const struct x86_insn *i)
@@ -623,7 +662,8 @@ static bool emit_inline(struct emit *e, const struct x86_insn *i, uint32_t next,
 		return false;
 	if (i->op == OP_MOV)
 		return emit_mov(e, i);
-	if (emit_extend_reg(e, i) || emit_shift(e, i, flags_dead, host_flags))
+	if (emit_extend_reg(e, i) || emit_shift(e, i, flags_dead, host_flags) ||
+	    emit_imul(e, i, flags_dead))
 		return true;
 	/* emit_alu ends with the host's flags those of the guest operation
 	 * (the same operation at the same size; only MOVs follow it). */

@@ -667,7 +667,9 @@ GUEST_CODE(j_shift_ext, "shl $3, %eax; setc %bl; jz 1f; shr $1, %rcx; 1: jc 2f; 
 			"movzwl %si, %ecx; movswq %ax, %rdx; movslq %ecx, %rsi; movzbl %ah, %ebx;"
 			"movsbw %bl, %cx; sar $0, %eax; shr $33, %rdi; setz %dl; sbb %ecx, %eax;"
 			"sar $1, %rbx; jo 4f; rol $3, %ecx; 4: ror $1, %rdx; adc %rdx, %rsi; shl $1, %dil;"
-			"movsxd %esi, %esi; movzwq %cx, %rcx");
+			"movsxd %esi, %esi; movzwq %cx, %rcx; imul %ebx, %ecx; seto %dl; imul %rsi, %rax;"
+			"setc %dh; imul $-3, %edi, %ebx; jo 5f; imul $0x12345, %rcx, %rsi; 5: adc %rax, %rbx;"
+			"imul %ax, %bx; imul %rdx, %rdx; setno %al");
 
 static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t *end, int rounds)
 {
