@@ -20,6 +20,7 @@
 #include "accel/tcg/codecache.h"
 #include "accel/tcg/cpu.h"
 #include "accel/tcg/decode.h"
+#include "accel/tcg/exec.h"
 #include "accel/tcg/mmu.h"
 #include "core/vm.h"
 #include "util/log.h"
@@ -438,6 +439,15 @@ static bool emit_on_host_flags(struct emit *e, const struct x86_insn *i, bool fl
  */
 static void emit_flags_from_cc(struct emit *e, const struct alu_kind *k, unsigned size)
 {
+	if (k->ccop == CC_INC || k->ccop == CC_DEC) {
+		/* CF = the recorded old CF, then the same INC/DEC */
+		b1(e, 0x0f); b1(e, 0xba);
+		emit_rbx_mem(e, 4, cc_disp(offsetof(struct cc_state, flags))); b1(e, 0); /* bt dword [cc.flags], 0 */
+		emit_load(e, true, H_RDX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_sized_op(e, size, 0xff, 0xfe);
+		b1(e, k->ccop == CC_DEC ? 0xca : 0xc2);
+		return;
+	}
 	if (k->logic) {
 		emit_load(e, true, H_RDX, cc_disp(offsetof(struct cc_state, res)));
 		emit_sized_op(e, size, 0x85, 0x84); b1(e, 0xd2); /* test dl/dx/edx/rdx, same */
@@ -1232,6 +1242,76 @@ static bool emit_ret(struct block_emit *be, const struct tb_insn *ti, uint32_t o
 	return true;
 }
 
+/* The guest's CF from the lazy record, for code that needs it as a value. */
+static uint64_t jit_carry(struct x86_cpu *cpu)
+{
+	return cc_carry(cpu);
+}
+
+/*
+ * INC/DEC of memory, at any size: the old CF first (from the host's flags
+ * when they are the guest's, else from the lazy record through jit_carry)
+ * into the record, then a read-modify-write through a write TLB entry
+ * with the host's INC/DEC run on that CF, so the host's flags end up the
+ * guest's. A miss calls the handler (then the flags are rebuilt from its
+ * record); with dead flags only the memory is updated.
+ */
+static bool emit_incdec_mem(struct block_emit *be, const struct tb_insn *ti, uint32_t off,
+			    uint32_t next, bool flags_dead, bool prev_host_flags, uint8_t **gen_exit,
+			    bool *host_flags)
+{
+	const struct x86_insn *i = &ti->insn;
+	if ((i->op != OP_INC && i->op != OP_DEC) || !x86_insn_is_mem(i) || !opnd_e(i->opnd[0]) ||
+	    !(i->flags & X86_INSN_MODRM) || i->addrsize != 8 || i->mode != X86_MODE_64 ||
+	    x86_insn_lock(i))
+		return false;
+	struct emit *e = &be->e;
+	const unsigned size = i->opsize;
+	const bool dec = i->op == OP_DEC;
+	const uint32_t cc_flags_disp = cc_disp(offsetof(struct cc_state, flags));
+	uint8_t *const start = e->p; /* emit_linear may refuse after the CF code */
+	/* The old CF waits in edi: the record changes only once the access
+	 * has succeeded (a fault must leave the flags as they were). */
+	if (!flags_dead) {
+		if (prev_host_flags) {
+			b1(e, 0x40); b1(e, 0x0f); b1(e, 0x92); b1(e, 0xc7); /* setc dil */
+			b1(e, 0x40); b1(e, 0x0f); b1(e, 0xb6); b1(e, 0xff); /* movzx edi, dil */
+		} else {
+			b1(e, 0x48); b1(e, 0x89); b1(e, 0xdf);         /* mov rdi, rbx */
+			emit_call(e, (const void *)jit_carry);
+			b1(e, 0x89); b1(e, 0xc7);                      /* mov edi, eax */
+		}
+	}
+	if (!emit_linear(e, i, next)) {
+		e->p = start;
+		return false;
+	}
+	uint8_t *slow = emit_tlb(be, size, true);
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc6);                 /* mov rsi, rax */
+	emit_load_host(e, size, H_RAX, H_RSI);
+	if (size == 8)
+		b1(e, 0x48);
+	b1(e, 0x89); b1(e, 0xc2);                              /* mov edx, eax */
+	if (!flags_dead) {
+		b1(e, 0x0f); b1(e, 0xba); b1(e, 0xe7); b1(e, 0); /* bt edi, 0 */
+	}
+	emit_sized_op(e, size, 0xff, 0xfe);
+	b1(e, dec ? 0xca : 0xc2);                              /* inc/dec edx */
+	emit_store_host(e, size, H_RDX, H_RSI);
+	const struct alu_kind k = { 0, true, false, dec ? CC_DEC : CC_INC };
+	if (!flags_dead) {
+		emit_store64(e, 7, cc_flags_disp);             /* cc.flags = rdi */
+		emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+		emit_mov_imm(e, H_RCX, 1);
+		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+		emit_cc_opsize(e, k.ccop, size);
+	}
+	emit_slow_path(be, ti, off, next, &slow, 1, gen_exit, flags_dead ? NULL : &k);
+	*host_flags = !flags_dead;
+	return true;
+}
+
 /*
  * ALU operations on memory, at any size: "op reg, [mem]" (ADD/SUB/AND/OR/
  * XOR/CMP/TEST into a register), and "op [mem], reg/imm", which writes
@@ -1400,7 +1480,9 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 		}
 		if (emit_mem_mov(&be, ti, off, next, &exits[k].gen) ||
 		    emit_push_pop(&be, ti, off, next, &exits[k].gen) ||
-		    emit_alu_mem(&be, ti, off, next, jit_flags_dead(b, k), &exits[k].gen, &host_flags)) {
+		    emit_alu_mem(&be, ti, off, next, jit_flags_dead(b, k), &exits[k].gen, &host_flags) ||
+		    emit_incdec_mem(&be, ti, off, next, jit_flags_dead(b, k), prev_host_flags,
+				    &exits[k].gen, &host_flags)) {
 			last_inline = true;
 			off = next;
 			continue;

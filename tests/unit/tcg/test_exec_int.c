@@ -671,6 +671,14 @@ GUEST_CODE(j_shift_ext, "shl $3, %eax; setc %bl; jz 1f; shr $1, %rcx; 1: jc 2f; 
 			"setc %dh; imul $-3, %edi, %ebx; jo 5f; imul $0x12345, %rcx, %rsi; 5: adc %rax, %rbx;"
 			"imul %ax, %bx; imul %rdx, %rdx; setno %al");
 
+GUEST_CODE(j_incdec_mem, "incb (%rdi); setc %al; decw 1(%rdi); jz 1f; incl 2(%rdi); 1: adc %eax, %ebx;"
+			 "decq 4(%rdi); setc %ah; sbb %ecx, %ecx; cmp %edx, %esi; incl 8(%rdi); jnc 2f;"
+			 "decb 9(%rdi); 2: setbe %dl; add %eax, %eax; decl 3(%rdi); sbb %esi, %esi;"
+			 "incq 5(%rdi); jo 3f; decw 10(%rdi); 3: rcl $1, %rdx; incb 11(%rdi); incl 12(%rdi)");
+/* A fault in INC of memory leaves the flags as they were (eager ones
+ * after a rotate here, held in the record's flags field). */
+GUEST_CODE(j_incdec_fault, "add %ebx, %ecx; rol $1, %eax; mov $0x805000, %ecx; incl (%rcx)");
+
 static void jit_vs_interp(const char *name, const uint8_t *start, const uint8_t *end, int rounds)
 {
 	const uint64_t page_end = DATA + 0x1000;
@@ -746,6 +754,8 @@ static void test_jit_forms(void)
 	JIT_VS_INTERP(j_reg_small, 400);
 	JIT_VS_INTERP(j_flag_readers, 400);
 	JIT_VS_INTERP(j_shift_ext, 400);
+	JIT_VS_INTERP(j_incdec_mem, 400);
+	JIT_VS_INTERP(j_incdec_fault, 50);
 	reset_long64();
 	uint64_t sp0 = cpu->gpr[R_RSP];
 	CHECK_EQ(RUN(t_blk_call_reg), -1);
