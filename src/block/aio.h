@@ -92,7 +92,10 @@ void blk_aio_handle_event(struct blk_aio *a);
 
 /* Queues r; it starts at the latest at the next blk_aio_kick(). */
 void blk_aio_submit(struct blk_aio *a, struct blk_aio_req *r);
-/* Starts everything queued since the last kick, in one system call. */
+/* Starts everything queued since the last kick, in one system call. The
+ * caller follows it with blk_aio_poll() under the same lock hold: what
+ * completes inside the kick is left for that poll and does not raise the
+ * eventfd (the poll re-arms it for the rest). */
 void blk_aio_kick(struct blk_aio *a);
 /* Finishes whatever already completed, without waiting; returns how many. */
 unsigned blk_aio_poll(struct blk_aio *a);

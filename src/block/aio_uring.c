@@ -20,7 +20,11 @@
  * (twice that) cannot overflow; a request that finds the SQ full anyway
  * waits on a backlog list. The eventfd registered with the ring raises the
  * owner's event loop; completions that happen inside io_uring_submit()
- * (page-cache hits) are usually reaped right away by blk_aio_poll().
+ * (page-cache hits) are usually reaped right away by blk_aio_poll(), so
+ * the eventfd is turned off (IORING_CQ_EVENTFD_DISABLED) from a submit
+ * until the next reap: those completions do not wake the event loop, and
+ * the reap turns it back on (then looks once more) for the ones that
+ * finish later.
  */
 #include "block/aio_int.h"
 
@@ -48,6 +52,10 @@ struct uring_state {
 	struct blk_aio_req *backlog_head, **backlog_tail;
 	void *zero; /* ZERO_BUF_SIZE zero bytes, never written */
 	bool requeued; /* uring_reap(): a completion queued a next step */
+	/* The eventfd is off from a submit until the next reap, so that
+	 * completions inside the submit (which the submitter reaps itself)
+	 * do not wake the event loop; efd_toggle: the kernel can do that. */
+	bool efd_off, efd_toggle;
 };
 
 static struct uring_state *state(struct blk_aio *a)
@@ -110,6 +118,8 @@ static bool uring_prep(struct blk_aio *a, struct blk_aio_req *r)
 static void uring_submit_now(struct blk_aio *a)
 {
 	struct uring_state *s = state(a);
+	if (s->efd_toggle && !s->efd_off && io_uring_cq_eventfd_toggle(&s->ring, false) == 0)
+		s->efd_off = true;
 	int n;
 	do
 		n = io_uring_submit(&s->ring);
@@ -261,8 +271,17 @@ static void uring_reap(struct blk_aio *a)
 			io_uring_cqe_seen(&s->ring, cqe);
 			uring_complete(a, r, res);
 		}
-		if (!s->requeued)
-			return;
+		if (!s->requeued) {
+			if (!s->efd_off)
+				return;
+			/* Back on for what completes later; a completion
+			 * posted before this would not have signalled. */
+			io_uring_cq_eventfd_toggle(&s->ring, true);
+			s->efd_off = false;
+			if (!io_uring_cq_ready(&s->ring))
+				return;
+			continue;
+		}
 		/* Next steps may finish inside the submit (page cache): look
 		 * again rather than wait for the eventfd. */
 		uring_kick(a);
@@ -332,6 +351,8 @@ static int uring_init(struct blk_aio *a, struct error *e)
 		goto fail;
 	}
 	r = io_uring_register_eventfd(&s->ring, a->efd);
+	/* CQ flags (5.8+): the eventfd can be turned off around submits. */
+	s->efd_toggle = r == 0 && s->ring.cq.kflags;
 	if (r < 0) {
 		error_set(e, r, "io_uring eventfd: %s", strerror(-r));
 		goto fail;

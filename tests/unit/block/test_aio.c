@@ -64,17 +64,22 @@ static void prep(struct treq *t, enum blk_aio_op op, uint64_t off, uint64_t len,
 	}
 }
 
-/* Waits on the eventfd, as the VM's event loop would, until n completed. */
+/* Waits on the eventfd, as the VM's event loop would, until n completed:
+ * while any is outstanding the eventfd must be raised (within 5 s). */
 static void wait_for(struct blk_aio *a, int n)
 {
+	int silent = 0;
 	for (int spins = 0; completed < n && spins < 1000; spins++) {
 		struct pollfd p = { blk_aio_event_fd(a), POLLIN, 0 };
-		poll(&p, 1, 10);
+		if (poll(&p, 1, 5000) != 1)
+			silent++;
 		blk_aio_handle_event(a);
 	}
+	CHECK_EQ(silent, 0);
 	CHECK_EQ(completed, n);
 }
 
+/* Submits n, kicks and polls, as the device does (blk_aio_kick). */
 static void submit_all(struct blk_aio *a, int n)
 {
 	completed = 0;
@@ -82,6 +87,7 @@ static void submit_all(struct blk_aio *a, int n)
 	for (int i = 0; i < n; i++)
 		blk_aio_submit(a, &reqs[i].aio);
 	blk_aio_kick(a);
+	blk_aio_poll(a);
 	pthread_mutex_unlock(&lock);
 }
 
