@@ -398,7 +398,8 @@ void cpu_exec_block(struct x86_cpu *cpu)
 			const struct tlb_entry *te = &cpu->tlb[cpu->cpl == 3][tlb_index(rip)];
 			void *tramp = NULL;
 			if (te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
-				tramp = jit_emit_trampoline(&cpu->tbc->jit, b, rip, te->addend);
+				tramp = jit_emit_trampoline(&cpu->tbc->jit, b, te->addend, link_slot,
+							    link_from);
 			if (tramp)
 				jit_link(link_slot, tramp);
 		}

@@ -1635,9 +1635,10 @@ void jit_link(uint8_t *slot, const void *target)
  * generation counter the running one (r13) and enters the block. If a
  * check fails it returns to cpu_run, which finds the block the slow way.
  */
-void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend)
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uintptr_t addend, uint8_t *slot,
+			  const struct tb *from)
 {
-	if (!a->base || !to->jit_chain || a->size - a->used < 128)
+	if (!a->base || !to->jit_chain || a->size - a->used < 192)
 		return NULL;
 	uint8_t *start = a->base + a->used;
 	struct emit em = { start }, *e = &em;
@@ -1667,10 +1668,21 @@ void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va,
 	uint8_t *at = e->p;
 	b4(e, 0);
 	patch_rel32(at, to->jit_chain);
-	for (unsigned j = 0; j < 3; j++)
-		patch_rel32(fail[j], e->p);
+	/* The code TLB lacks the page: cpu_run refills it, and this check
+	 * passes again. */
+	patch_rel32(fail[0], e->p);
 	emit_return_r14(e);
-	(void)va;
+	/* The page maps elsewhere now or its code changed: name the slot,
+	 * as an unlinked chain does, so cpu_exec_block links it anew. */
+	patch_rel32(fail[1], e->p);
+	patch_rel32(fail[2], e->p);
+	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8b); b4(e, off_tbc);        /* mov rcx, [rbx+tbc] */
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)slot);    /* movabs rax, slot */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_slot));
+	b1(e, 0x48); b1(e, 0xb8); b8(e, (uint64_t)(uintptr_t)from);    /* movabs rax, from */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0x81); b4(e, (uint32_t)offsetof(struct tb_cache, link_from));
+	emit_return_r14(e);
 	a->used = (size_t)(e->p - a->base + 15) & ~(size_t)15;
 	return start;
 }
@@ -1701,12 +1713,14 @@ void jit_link(uint8_t *slot, const void *target)
 	(void)target;
 }
 
-void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend)
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uintptr_t addend, uint8_t *slot,
+			  const struct tb *from)
 {
 	(void)a;
 	(void)to;
-	(void)va;
 	(void)addend;
+	(void)slot;
+	(void)from;
 	return NULL;
 }
 

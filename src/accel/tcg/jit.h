@@ -84,12 +84,16 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b);
 void jit_link(uint8_t *slot, const void *target);
 
 /*
- * A link to a block on another page: code that checks that va (the
- * target's CS:RIP) still maps to the host page it maps to now (addend, the
- * code TLB's) and that the target's page is unchanged, then enters it;
- * NULL when the arena has no room. Link the slot to what it returns.
+ * A link from slot (in block from) to a block on another page: code that
+ * checks that the target's CS:RIP still maps to the host page it maps to
+ * now (addend, the code TLB's) and that the target's page is unchanged,
+ * then enters it; NULL when the arena has no room. Link the slot to what
+ * it returns. When the mapping or the code has changed, the trampoline
+ * returns naming the slot again (tc->link_slot), so that it is relinked
+ * to the block there now.
  */
-void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uint64_t va, uintptr_t addend);
+void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uintptr_t addend, uint8_t *slot,
+			  const struct tb *from);
 
 /*
  * Indirect branches (RET, JMP/CALL through a register or memory) have no

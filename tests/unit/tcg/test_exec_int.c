@@ -616,6 +616,11 @@ static void test_blocks_xpage(void)
 	code_pages_written(&code_pages, gmem(PT4K + 0x2002), 1);
 	CHECK_EQ(run_xpage(10), -1);
 	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x21);
+	/* The link into the rewritten page was made anew: in host code again. */
+	CHECK_EQ(run_xpage(100), -1);
+	CHECK_EQ(cpu->gpr[R_RAX], 100 * 0x21);
+	if (cpu->tbc->jit.base)
+		CHECK(blocks_calls < 20);
 	/* The virtual page now maps other code (and the TLB is flushed, as
 	 * a CR3 write or INVLPG would). */
 	p2_code[2] = 0x40;
