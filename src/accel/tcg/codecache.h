@@ -105,7 +105,13 @@ struct tb {
 	uint16_t bytes;               /* guest bytes from the first instruction's start */
 	uint8_t ended;                /* its last instruction ends blocks (cpu.c) */
 	jit_block_fn jit;             /* host code for the block (jit.h), or NULL */
-	void *jit_chain;              /* where chained blocks enter that code */
+	void *jit_chain;              /* where chained blocks enter that code (NULL: none may) */
+	/* A block of one instruction that crosses into the next page (cpu.c)
+	 * also depends on that page: its generation, and which physical page
+	 * the next virtual page maps to (checked at every lookup). */
+	const _Atomic uint32_t *genp2; /* NULL: the block lies in one page */
+	uint32_t gen2;
+	uint64_t pa2;
 	struct tb_insn insn[];
 };
 
@@ -199,7 +205,8 @@ static inline struct tb *tb_hash_lookup(const struct tb_cache *tc, uint64_t tag)
 static inline bool tb_valid(const struct tb *b, uint64_t tag)
 {
 	return b && b->tag == tag &&
-	       atomic_load_explicit(b->genp, memory_order_acquire) == b->gen;
+	       atomic_load_explicit(b->genp, memory_order_acquire) == b->gen &&
+	       (!b->genp2 || atomic_load_explicit(b->genp2, memory_order_acquire) == b->gen2);
 }
 
 #endif

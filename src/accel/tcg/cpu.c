@@ -199,12 +199,72 @@ cpu_fetch_translate(struct x86_cpu *cpu, struct cpu_fetch *f)
 }
 
 /*
+ * The physical page and host address of the virtual page after f's, from
+ * the code TLB as it stands (no walk, no fault); false when it has no
+ * entry there or the page is not RAM.
+ */
+static bool cpu_next_code_page(struct x86_cpu *cpu, const struct cpu_fetch *f, uint64_t *pa,
+			       uint8_t **host)
+{
+	uint64_t la2 = (f->la & MMU_PAGE_MASK) + MMU_PAGE_SIZE;
+	const struct tlb_entry *te = &cpu->tlb[cpu->cpl == 3][tlb_index(la2)];
+	if (te->tag_code != (la2 | TLB_VALID))
+		return false;
+	*pa = te->paddr & MMU_PAGE_MASK;
+	*host = (uint8_t *)(uintptr_t)(la2 + te->addend);
+	return true;
+}
+
+/*
+ * A 64-bit instruction at f that crosses the page end, decoded into b as a
+ * block of its own when the code TLB maps the next page to RAM now (else
+ * the uncached path runs it, fetching the tail and filling the TLB, and a
+ * later visit builds it). The block depends on both pages' generations
+ * and on the next page's mapping (tb_cross_ok). False when not possible.
+ */
+static bool tb_build_cross(struct x86_cpu *cpu, const struct cpu_fetch *f, struct tb *b)
+{
+	struct code_pages *cp = cpu->code_pages;
+	uint64_t pa2;
+	uint8_t *host2;
+	if (f->mode != X86_MODE_64 || f->avail >= X86_MAX_INSN_LEN ||
+	    !cpu_next_code_page(cpu, f, &pa2, &host2))
+		return false;
+	size_t page2 = code_page_index(cp, host2);
+	if (page2 >= cp->npages)
+		return false;
+	if (!code_page_is_code(cp, page2))
+		cpu_mark_code_page(cpu, page2);
+	uint32_t gen2 = atomic_load_explicit(&cp->gen[page2], memory_order_acquire);
+	uint8_t buf[X86_MAX_INSN_LEN];
+	memcpy(buf, f->host, f->avail);
+	memcpy(buf + f->avail, host2, X86_MAX_INSN_LEN - f->avail);
+	struct tb_insn *ti = &b->insn[0];
+	if (x86_decode(&ti->insn, buf, X86_MAX_INSN_LEN, f->mode) != X86_DECODE_OK ||
+	    ti->insn.len <= f->avail)
+		return false;
+	ti->fn = cpu_handler(&ti->insn);
+	b->genp2 = &cp->gen[page2];
+	b->gen2 = gen2;
+	b->pa2 = pa2;
+	return true;
+}
+
+/* Does the next virtual page still map where cross block b's tail came from? */
+static inline bool tb_cross_ok(struct x86_cpu *cpu, const struct cpu_fetch *f, const struct tb *b)
+{
+	uint64_t pa2;
+	uint8_t *host2;
+	return !b->genp2 || (cpu_next_code_page(cpu, f, &pa2, &host2) && pa2 == b->pa2);
+}
+
+/*
  * Decodes a block at f: instructions up to one that ends a block, the page
- * end (an instruction crossing it is left for the uncached path, which
- * fetches its tail from the next page only when it runs) or TB_MAX_INSNS.
+ * end or TB_MAX_INSNS. An instruction crossing the page end is a block of
+ * its own (tb_build_cross) when it comes first, else it ends the block.
  * Bytes that do not decode end the block too: only the first instruction's
- * faults are real, and those are left to the uncached path as well. NULL
- * when not even the first instruction can be cached.
+ * faults are real, and those are left to the uncached path. NULL when not
+ * even the first instruction can be cached.
  */
 static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint64_t tag)
 {
@@ -222,6 +282,7 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 	const bool jit = tc->jit.base && f->mode == X86_MODE_64;
 	size_t off = 0;
 	unsigned n = 0;
+	b->genp2 = NULL;
 	while (n < TB_MAX_INSNS && off < f->avail) {
 		size_t left = f->avail - off;
 		struct tb_insn *ti = &b->insn[n];
@@ -234,8 +295,12 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 		if (tb_ends_block(&ti->insn, jit))
 			break;
 	}
-	if (!n)
-		return NULL;
+	if (!n) {
+		if (!tb_build_cross(cpu, f, b))
+			return NULL;
+		n = 1;
+		off = b->insn[0].insn.len;
+	}
 	b->tag = tag;
 	b->genp = &cp->gen[page];
 	b->next = NULL;
@@ -248,6 +313,9 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 	tb_commit(tc, b);
 	if (f->mode == X86_MODE_64)
 		b->jit = jit_emit_block(&tc->jit, b);
+	/* Links, trampolines and the jump cache check only the first page. */
+	if (b->genp2)
+		b->jit_chain = NULL;
 	return b;
 }
 
@@ -264,9 +332,9 @@ static inline struct tb *cpu_find_block(struct x86_cpu *cpu, const struct cpu_fe
 	uint64_t tag = tb_tag(f->pa, f->mode, cpu->cpl == 3);
 	struct tb *last = tc->last;
 	struct tb *b = last ? last->next : NULL;
-	if (!tb_valid(b, tag)) {
+	if (!tb_valid(b, tag) || !tb_cross_ok(cpu, f, b)) {
 		b = tb_hash_lookup(tc, tag);
-		if (!tb_valid(b, tag)) {
+		if (!tb_valid(b, tag) || !tb_cross_ok(cpu, f, b)) {
 			if (b && b->tag == tag)
 				tc->stale++;
 			b = tb_build(cpu, f, tag);
@@ -408,7 +476,7 @@ void cpu_exec_block(struct x86_cpu *cpu)
 		/* Indirect branches find it from now on (jit.h's dispatcher). */
 		unsigned user = cpu->cpl == 3;
 		const struct tlb_entry *te = &cpu->tlb[user][tlb_index(rip)];
-		if (te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
+		if (b->jit_chain && te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
 			cpu->tbc->jc[user][jc_index(rip)] = (struct jc_entry){
 				.va = rip, .code = b->jit_chain, .addend = te->addend,
 				.genp = b->genp, .gen = b->gen,

@@ -1558,8 +1558,10 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	}
 	int64_t target;
 	bool direct = !last_inline && jit_direct_target(last, off, &target);
-	if (direct && target == 0) {
-		/* A loop that is one block: go round again in host code. */
+	if (direct && target == 0 && !b->genp2) {
+		/* A loop that is one block: go round again in host code (not a
+		 * block crossing into the next page, whose mapping is checked
+		 * only on entry from cpu_run). */
 		uint8_t *no[1 + GO_ON_FIXUPS];
 		b1(e, 0x4c); b1(e, 0x39); b1(e, 0xa3); b4(e, off_rip); /* cmp [rbx+rip], r12 */
 		no[0] = emit_jcc_fixup(e, 0x5);
