@@ -121,7 +121,7 @@ struct tb {
  * the code TLB addend the rip translated with and the block's page
  * generation. Cleared with the blocks on a flush.
  */
-#define JC_BITS 12
+#define JC_BITS 14
 #define JC_SIZE (1u << JC_BITS)
 
 struct jc_entry {
