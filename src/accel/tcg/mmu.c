@@ -590,6 +590,13 @@ void mmu_st_slow(struct x86_cpu *cpu, uint64_t la, uint64_t val, unsigned size, 
 
 void mmu_read_as(struct x86_cpu *cpu, uint64_t la, void *buf, size_t len, unsigned user)
 {
+	/* Within one page the TLB already maps for reading (SSE and x87
+	 * operands, descriptors): one copy. */
+	const struct tlb_entry *e = &cpu->tlb[user][tlb_index(la)];
+	if (len && len <= MMU_PAGE_SIZE && e->tag_read == tlb_tag_for(la, (unsigned)len)) {
+		host_copy(buf, (const void *)(uintptr_t)(la + e->addend), len);
+		return;
+	}
 	struct span sp[SPAN_MAX];
 	uint8_t *out = buf;
 	while (len) {
@@ -604,6 +611,12 @@ void mmu_read_as(struct x86_cpu *cpu, uint64_t la, void *buf, size_t len, unsign
 
 void mmu_write_as(struct x86_cpu *cpu, uint64_t la, const void *buf, size_t len, unsigned user)
 {
+	/* As mmu_read_as; write entries never map code pages (codecache.h). */
+	const struct tlb_entry *e = &cpu->tlb[user][tlb_index(la)];
+	if (len && len <= MMU_PAGE_SIZE && e->tag_write == tlb_tag_for(la, (unsigned)len)) {
+		host_copy((void *)(uintptr_t)(la + e->addend), buf, len);
+		return;
+	}
 	struct span sp[SPAN_MAX];
 	const uint8_t *in = buf;
 	while (len) {

@@ -499,6 +499,16 @@ static void test_tlb(void)
 	CHECK_EQ(e->tag_read, 0x11002000 | TLB_VALID);
 	CHECK_EQ(e->tag_write, TLB_INVALID);
 	FAULTS(mmu_st8(cpu, 0x11002000, 1), EXC_PF, PF_P | PF_W);
+	/* Wide accesses (SSE, x87) within a cached page take the same fast
+	 * path, writes only through a write entry. */
+	uint8_t wide[16], back[16];
+	for (int j = 0; j < 16; j++)
+		wide[j] = (uint8_t)(0xa0 + j);
+	FAULTS(mmu_write(cpu, 0x11002010, wide, 16), EXC_PF, PF_P | PF_W);
+	NO_FAULT(mmu_write(cpu, 0x11000ff0, wide, 16));
+	NO_FAULT(mmu_read(cpu, 0x11000ff0, back, 16));
+	CHECK(!memcmp(wide, back, 16));
+	CHECK_EQ(rd32(0x281ff0), 0xa3a2a1a0);
 
 	/* Separate supervisor and user entries. */
 	map64(0x11003000, 0x283000, 1, P | W | U | A | D);
