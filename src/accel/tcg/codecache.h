@@ -105,7 +105,7 @@ struct tb {
 	uint16_t bytes;               /* guest bytes from the first instruction's start */
 	uint8_t ended;                /* its last instruction ends blocks (cpu.c) */
 	jit_block_fn jit;             /* host code for the block (jit.h), or NULL */
-	void *jit_chain;              /* where chained blocks enter that code (NULL: none may) */
+	void *jit_chain;              /* where chained blocks enter that code */
 	/* A block of one instruction that crosses into the next page (cpu.c)
 	 * also depends on that page: its generation, and which physical page
 	 * the next virtual page maps to (checked at every lookup). */

@@ -313,9 +313,6 @@ static struct tb *tb_build(struct x86_cpu *cpu, const struct cpu_fetch *f, uint6
 	tb_commit(tc, b);
 	if (f->mode == X86_MODE_64)
 		b->jit = jit_emit_block(&tc->jit, b);
-	/* Links, trampolines and the jump cache check only the first page. */
-	if (b->genp2)
-		b->jit_chain = NULL;
 	return b;
 }
 

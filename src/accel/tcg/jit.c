@@ -1367,6 +1367,50 @@ static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32
 	return true;
 }
 
+static void emit_return_r14(struct emit *e);
+
+/*
+ * The chain entry of a block crossing into the next page (cpu.c) checks
+ * what links, trampolines and the dispatcher check only for the first
+ * page: that the code TLB maps the next page to the physical page the
+ * tail came from, and that page's generation; else back to cpu_run.
+ */
+static void emit_cross_entry_checks(struct block_emit *be)
+{
+	struct emit *e = &be->e;
+	const struct tb *b = be->b;
+	uint8_t *fail[3];
+	const uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
+				  (tb_tag_user(b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, MMU_PAGE_SIZE); /* lea rax, [r12+4096] */
+	b1(e, 0x48); b1(e, 0x25); b4(e, 0xfffff000u);                   /* and rax, ~0xfff */
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
+	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
+	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);                            /* shr edx, 12 */
+	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);                  /* and edx, mask */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+tag_code] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
+	fail[0] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8c); b1(e, 0xd3);             /* mov rcx, [rbx+rdx*8+paddr] */
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, paddr));
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
+	b1(e, 0x48); b1(e, 0xb8); b8(e, b->pa2);                        /* movabs rax, pa2 */
+	b1(e, 0x48); b1(e, 0x39); b1(e, 0xc1);                          /* cmp rcx, rax */
+	fail[1] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)(uintptr_t)b->genp2); /* movabs rcx, genp2 */
+	b1(e, 0x81); b1(e, 0x39); b4(e, b->gen2);                       /* cmp dword [rcx], gen2 */
+	fail[2] = emit_jcc_fixup(e, 0x5);
+	b1(e, 0xe9);                                                    /* jmp over the exit */
+	uint8_t *ok = e->p;
+	b4(e, 0);
+	for (unsigned j = 0; j < 3; j++)
+		patch_rel32(fail[j], e->p);
+	emit_return_r14(e);
+	patch_rel32(ok, e->p);
+}
+
 /* mov eax, r14d; pop r15 .. rbx; ret: the frame's epilogue (every
  * block's is the same), returning what r14 counted. */
 static void emit_return_r14(struct emit *e)
@@ -1560,8 +1604,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	bool direct = !last_inline && jit_direct_target(last, off, &target);
 	if (direct && target == 0 && !b->genp2) {
 		/* A loop that is one block: go round again in host code (not a
-		 * block crossing into the next page, whose mapping is checked
-		 * only on entry from cpu_run). */
+		 * block crossing into the next page: it goes round through its
+		 * chain entry, which checks that page). */
 		uint8_t *no[1 + GO_ON_FIXUPS];
 		b1(e, 0x4c); b1(e, 0x39); b1(e, 0xa3); b4(e, off_rip); /* cmp [rbx+rip], r12 */
 		no[0] = emit_jcc_fixup(e, 0x5);
@@ -1608,6 +1652,8 @@ jit_block_fn jit_emit_block(struct jit_arena *a, struct tb *b)
 	/* Entry for chained jumps from other blocks: rip is this block's start. */
 	b->jit_chain = e->p;
 	b1(e, 0x4c); b1(e, 0x8b); b1(e, 0xa3); b4(e, off_rip); /* mov r12, [rbx+rip] */
+	if (b->genp2)
+		emit_cross_entry_checks(&be);
 	b1(e, 0xe9);
 	uint8_t *at = e->p;
 	b4(e, 0);

@@ -806,34 +806,44 @@ static void test_blocks_sti(void)
 
 /*
  * An instruction crossing a page end is a block of its own once the code
- * TLB maps the next page: its tail rewritten, or its second page mapped
- * to other bytes, it must run as the memory now says.
+ * TLB maps the next page, entered through a link from the block before it
+ * (on the first page, which stays unchanged): its tail rewritten, or its
+ * second page mapped to other bytes, it must run as the memory now says.
  */
 static int run_cross(uint64_t ecx)
 {
 	cpu->gpr[R_RCX] = ecx;
 	cpu->gpr[R_RBX] = 0;
-	return run_blocks_at(PT4K + 0x1ffc, PT4K + 0x2007);
+	cpu->gpr[R_RDX] = 0;
+	return run_blocks_at(PT4K + 0x1ff5, PT4K + 0x2007);
 }
 
 static void test_blocks_cross(void)
 {
-	/* 1ffc: mov $0x44332211, %eax; add %eax, %ebx; dec %ecx; jnz 1ffc; ud2 */
-	static const uint8_t code[] = { 0xb8, 0x11, 0x22, 0x33, 0x44, 0x01, 0xc3, 0xff, 0xc9,
-					0x75, 0xf5, 0x0f, 0x0b };
+	/* 1ff5: add $1, %ebx; nop x4; 1ffc: mov $0x44332211, %eax;
+	 * 2001: add %eax, %edx; dec %ecx; jnz 1ff5; ud2 */
+	static const uint8_t code[] = { 0x83, 0xc3, 0x01, 0x90, 0x90, 0x90, 0x90, 0xb8, 0x11,
+					0x22, 0x33, 0x44, 0x01, 0xc2, 0xff, 0xc9, 0x75, 0xee,
+					0x0f, 0x0b };
 	uint64_t *pt = (uint64_t *)gmem(0x4000);
 	reset_long64();
-	memcpy(gmem(PT4K + 0x1ffc), code, sizeof(code));
-	code_pages_written(&code_pages, gmem(PT4K + 0x1ffc), sizeof(code));
+	memcpy(gmem(PT4K + 0x1ff5), code, sizeof(code));
+	code_pages_written(&code_pages, gmem(PT4K + 0x1ff5), sizeof(code));
 	CHECK_EQ(run_cross(10), -1);
-	CHECK_EQ(cpu->gpr[R_RBX], (uint32_t)(10 * 0x44332211u));
+	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x44332211u));
+	CHECK_EQ(cpu->gpr[R_RBX], 10);
 	const struct tb *b = tb_hash_lookup(cpu->tbc, tb_tag(PT4K + 0x1ffc, X86_MODE_64, false));
 	CHECK(b && b->genp2 && b->ninsn == 1);
+	/* Linked into: the loop stays in host code. */
+	CHECK_EQ(run_cross(100), -1);
+	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(100 * 0x44332211u));
+	if (cpu->tbc->jit.base)
+		CHECK(blocks_calls < 20);
 	/* The tail byte (on the second page) rewritten behind the MMU. */
 	gmem(PT4K + 0x2000)[0] = 0x55;
 	code_pages_written(&code_pages, gmem(PT4K + 0x2000), 1);
 	CHECK_EQ(run_cross(10), -1);
-	CHECK_EQ(cpu->gpr[R_RBX], (uint32_t)(10 * 0x55332211u));
+	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x55332211u));
 	/* The second virtual page mapped to other bytes (TLB flushed). */
 	memcpy(gmem(PT4K + 0x3000), gmem(PT4K + 0x2000), 16);
 	gmem(PT4K + 0x3000)[0] = 0x66;
@@ -841,14 +851,12 @@ static void test_blocks_cross(void)
 	pt[2] = (PT4K + 0x3000) | 7;
 	tlb_flush(cpu);
 	CHECK_EQ(run_cross(10), -1);
-	CHECK_EQ(cpu->gpr[R_RBX], (uint32_t)(10 * 0x66332211u));
-	/* ... without a flush of the first page's entry: the next lookup
-	 * still sees the second page's mapping change. */
-	CHECK_EQ(run_cross(3), -1);
+	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x66332211u));
+	/* Back, flushing only the second page's entry. */
 	pt[2] = (PT4K + 0x2000) | 7;
 	tlb_flush_page(cpu, PT4K + 0x2000);
 	CHECK_EQ(run_cross(10), -1);
-	CHECK_EQ(cpu->gpr[R_RBX], (uint32_t)(10 * 0x55332211u));
+	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x55332211u));
 	tlb_flush(cpu);
 }
 
