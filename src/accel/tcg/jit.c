@@ -322,19 +322,32 @@ static uint64_t size_mask(unsigned size)
 	return size == 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
 }
 
+/* For "op E, G" and "op G, E" (register forms): the destination and
+ * source register numbers. */
+static bool reg_pair(const struct x86_insn *i, unsigned *dr, unsigned *sr)
+{
+	unsigned d = i->opnd[0], s = i->opnd[1];
+	if (opnd_e(d) && opnd_g(s)) {
+		*dr = i->rm;
+		*sr = i->reg;
+	} else if (opnd_g(d) && opnd_e(s)) {
+		*dr = i->reg;
+		*sr = i->rm;
+	} else {
+		return false;
+	}
+	return true;
+}
+
 static bool emit_alu_k(struct emit *e, const struct x86_insn *i, const struct alu_kind *kp,
 		       bool flags_dead)
 {
 	const struct alu_kind k = *kp;
 	const unsigned size = i->opsize;
 	unsigned d = i->opnd[0], s = i->opnd[1], dr, sr;
-	if (opnd_e(d) && opnd_g(s)) {
-		dr = i->rm;
-		sr = i->reg;
-	} else if (opnd_g(d) && opnd_e(s)) {
-		dr = i->reg;
-		sr = i->rm;
-	} else if ((opnd_e(d) || opnd_acc(d)) && opnd_imm(i, s)) {
+	if (!reg_pair(i, &dr, &sr)) {
+		if (!(opnd_e(d) || opnd_acc(d)) || !opnd_imm(i, s))
+			return false;
 		dr = opnd_acc(d) ? R_RAX : i->rm;
 		if (!reg_plain(i, dr))
 			return false;
@@ -342,8 +355,6 @@ static bool emit_alu_k(struct emit *e, const struct x86_insn *i, const struct al
 		emit_mov_imm(e, H_RCX, i->imm & size_mask(size));
 		emit_alu_core(e, &k, size, dr, flags_dead);
 		return true;
-	} else {
-		return false;
 	}
 	if (!reg_plain(i, dr) || !reg_plain(i, sr))
 		return false;
@@ -464,22 +475,16 @@ static bool emit_mov(struct emit *e, const struct x86_insn *i)
 {
 	const unsigned size = i->opsize;
 	unsigned d = i->opnd[0], s = i->opnd[1], dr, sr;
-	if (opnd_e(d) && opnd_g(s)) {
-		dr = i->rm;
-		sr = i->reg;
-	} else if (opnd_g(d) && opnd_e(s)) {
-		dr = i->reg;
-		sr = i->rm;
-	} else if (((d == X86_O_Zv || d == X86_O_Zb) && (s == X86_O_Iv || s == X86_O_Ib)) ||
-		   (opnd_e(d) && opnd_imm(i, s))) {
+	if (!reg_pair(i, &dr, &sr)) {
+		if (!((d == X86_O_Zv || d == X86_O_Zb) && (s == X86_O_Iv || s == X86_O_Ib)) &&
+		    !(opnd_e(d) && opnd_imm(i, s)))
+			return false;
 		dr = opnd_e(d) ? i->rm : i->reg;
 		if (!reg_plain(i, dr))
 			return false;
 		emit_mov_imm(e, H_RAX, i->imm & size_mask(size));
 		emit_store_sz(e, size, H_RAX, gpr_disp(dr));
 		return true;
-	} else {
-		return false;
 	}
 	if (!reg_plain(i, dr) || !reg_plain(i, sr))
 		return false;
@@ -1011,6 +1016,12 @@ static void emit_slow_path(struct block_emit *be, const struct tb_insn *ti, uint
 	patch_rel32(done, e->p);
 }
 
+/* The offset from rbx of the TLB of one privilege (user: CPL 3). */
+static uint32_t tlb_disp(bool user)
+{
+	return (uint32_t)(offsetof(struct x86_cpu, tlb) + (user ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+}
+
 /*
  * The TLB fast path for an access of size bytes at the linear address in
  * rax, as mmu.h's loads and stores do it (the entry at the first byte's
@@ -1033,8 +1044,7 @@ static uint8_t *emit_tlb(struct block_emit *be, unsigned size, bool write)
 	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);
 	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);
-	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
-				  (tb_tag_user(be->b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	const uint32_t tlb = tlb_disp(tb_tag_user(be->b->tag));
 	uint32_t tag = tlb + (uint32_t)(write ? offsetof(struct tlb_entry, tag_write)
 					      : offsetof(struct tlb_entry, tag_read));
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3); b4(e, tag); /* cmp rcx, [rbx+rdx*8+tag] */
@@ -1370,6 +1380,26 @@ static bool emit_alu_mem(struct block_emit *be, const struct tb_insn *ti, uint32
 static void emit_return_r14(struct emit *e);
 
 /*
+ * With a linear address in rax: idx (rdx or rsi) = its TLB index * 5 (the
+ * entry at [rbx + idx*8 + tlb]), rcx = its page | TLB_VALID, and the
+ * returned fixup taken unless the entry's code tag is that. rax is kept.
+ */
+static uint8_t *emit_code_tlb_probe(struct emit *e, unsigned idx, uint32_t tlb)
+{
+	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
+	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
+	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
+	b1(e, 0x89); b1(e, (uint8_t)(0xc0 | idx));                     /* mov idx32, eax */
+	b1(e, 0xc1); b1(e, (uint8_t)(0xe8 | idx)); b1(e, 12);           /* shr idx32, 12 */
+	b1(e, 0x81); b1(e, (uint8_t)(0xe0 | idx)); b4(e, TLB_SIZE - 1); /* and idx32, mask */
+	b1(e, 0x48); b1(e, 0x8d); b1(e, (uint8_t)(idx << 3 | 4));
+	b1(e, (uint8_t)(0x80 | idx << 3 | idx));                        /* lea idx, [idx+idx*4] */
+	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, (uint8_t)(0xc0 | idx << 3 | 3));
+	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));    /* cmp rcx, [rbx+idx*8+tag_code] */
+	return emit_jcc_fixup(e, 0x5);
+}
+
+/*
  * The chain entry of a block crossing into the next page (cpu.c) checks
  * what links, trampolines and the dispatcher check only for the first
  * page: that the code TLB maps the next page to the physical page the
@@ -1380,19 +1410,9 @@ static void emit_cross_entry_checks(struct block_emit *be)
 	struct emit *e = &be->e;
 	const struct tb *b = be->b;
 	uint8_t *fail[3];
-	const uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
-				  (tb_tag_user(b->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
+	const uint32_t tlb = tlb_disp(tb_tag_user(b->tag));
 	b1(e, 0x49); b1(e, 0x8d); b1(e, 0x84); b1(e, 0x24); b4(e, MMU_PAGE_SIZE); /* lea rax, [r12+4096] */
-	b1(e, 0x48); b1(e, 0x25); b4(e, 0xfffff000u);                   /* and rax, ~0xfff */
-	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
-	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
-	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);                            /* shr edx, 12 */
-	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);                  /* and edx, mask */
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
-	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+tag_code] */
-	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
-	fail[0] = emit_jcc_fixup(e, 0x5);
+	fail[0] = emit_code_tlb_probe(e, H_RDX, tlb);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8c); b1(e, 0xd3);             /* mov rcx, [rbx+rdx*8+paddr] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, paddr));
 	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
@@ -1437,7 +1457,7 @@ static uint8_t *emit_dispatcher(struct emit *e, unsigned user)
 	uint8_t *start = e->p, *fail[4];
 	const uint32_t off_tbc = (uint32_t)offsetof(struct x86_cpu, tbc);
 	const uint32_t jc = (uint32_t)(offsetof(struct tb_cache, jc) + user * JC_SIZE * sizeof(struct jc_entry));
-	const uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) + user * TLB_SIZE * sizeof(struct tlb_entry));
+	const uint32_t tlb = tlb_disp(user);
 	_Static_assert(sizeof(struct jc_entry) == 40, "jump cache entry size");
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_rip);          /* mov rax, [rbx+rip] */
 	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
@@ -1449,16 +1469,7 @@ static uint8_t *emit_dispatcher(struct emit *e, unsigned user)
 	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x94); b1(e, 0xd1); b4(e, jc);  /* lea rdx, [rcx+rdx*8+jc] */
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x42); b1(e, (uint8_t)offsetof(struct jc_entry, va)); /* cmp rax, [rdx+va] */
 	fail[0] = emit_jcc_fixup(e, 0x5);
-	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
-	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
-	b1(e, 0x89); b1(e, 0xc6);                                       /* mov esi, eax */
-	b1(e, 0xc1); b1(e, 0xee); b1(e, 12);                            /* shr esi, 12 */
-	b1(e, 0x81); b1(e, 0xe6); b4(e, TLB_SIZE - 1);                  /* and esi, mask */
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x34); b1(e, 0xb6);             /* lea rsi, [rsi+rsi*4] */
-	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xf3);             /* cmp rcx, [rbx+rsi*8+tag_code] */
-	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
-	fail[1] = emit_jcc_fixup(e, 0x5);
+	fail[1] = emit_code_tlb_probe(e, H_RSI, tlb);
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x8c); b1(e, 0xf3);             /* mov rcx, [rbx+rsi*8+addend] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x4a); b1(e, (uint8_t)offsetof(struct jc_entry, addend)); /* cmp rcx, [rdx+addend] */
@@ -1692,18 +1703,8 @@ void *jit_emit_trampoline(struct jit_arena *a, const struct tb *to, uintptr_t ad
 	struct emit em = { start }, *e = &em;
 	uint8_t *fail[3];
 	b1(e, 0x48); b1(e, 0x8b); b1(e, 0x83); b4(e, off_rip);          /* mov rax, [rbx+rip] */
-	b1(e, 0x48); b1(e, 0x89); b1(e, 0xc1);                          /* mov rcx, rax */
-	b1(e, 0x48); b1(e, 0x81); b1(e, 0xe1); b4(e, 0xfffff000u);      /* and rcx, ~0xfff */
-	b1(e, 0x48); b1(e, 0x83); b1(e, 0xc9); b1(e, (uint8_t)TLB_VALID); /* or rcx, VALID */
-	b1(e, 0x89); b1(e, 0xc2);                                       /* mov edx, eax */
-	b1(e, 0xc1); b1(e, 0xea); b1(e, 12);                            /* shr edx, 12 */
-	b1(e, 0x81); b1(e, 0xe2); b4(e, TLB_SIZE - 1);                  /* and edx, mask */
-	b1(e, 0x48); b1(e, 0x8d); b1(e, 0x14); b1(e, 0x92);             /* lea rdx, [rdx+rdx*4] */
-	uint32_t tlb = (uint32_t)(offsetof(struct x86_cpu, tlb) +
-				  (tb_tag_user(to->tag) ? TLB_SIZE * sizeof(struct tlb_entry) : 0));
-	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+tag_code] */
-	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, tag_code));
-	fail[0] = emit_jcc_fixup(e, 0x5);
+	const uint32_t tlb = tlb_disp(tb_tag_user(to->tag));
+	fail[0] = emit_code_tlb_probe(e, H_RDX, tlb);
 	b1(e, 0x48); b1(e, 0xb9); b8(e, (uint64_t)addend);             /* movabs rcx, addend */
 	b1(e, 0x48); b1(e, 0x3b); b1(e, 0x8c); b1(e, 0xd3);             /* cmp rcx, [rbx+rdx*8+addend] */
 	b4(e, tlb + (uint32_t)offsetof(struct tlb_entry, addend));
