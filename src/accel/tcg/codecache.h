@@ -85,7 +85,7 @@ void code_pages_written(struct code_pages *cp, const void *host, size_t len);
 #define TB_MAX_INSNS 32
 #define TB_HASH_BITS 14
 #define TB_HASH_SIZE (1u << TB_HASH_BITS)
-#define TB_ARENA_SIZE (64u << 20)
+#define TB_ARENA_SIZE (128u << 20)
 
 struct x86_cpu;
 /* Same type as exec.h's exec_fn, repeated to keep this header low-level. */

@@ -25,7 +25,7 @@
 #include "core/vm.h"
 #include "util/log.h"
 
-#define JIT_ARENA_SIZE (128u << 20)
+#define JIT_ARENA_SIZE (256u << 20)
 
 /* Bytes emitted per instruction at most (see emit_insn), plus the frame. */
 #define JIT_INSN_MAX 384
