@@ -450,6 +450,11 @@ void cpu_exec_block(struct x86_cpu *cpu)
 		return;
 	}
 	uint64_t rip = cpu->rip;
+	/* The code TLB entry rip was fetched through: what trampolines and
+	 * the jump cache check later. */
+	const unsigned user = cpu->cpl == 3;
+	const struct tlb_entry *te = &cpu->tlb[user][tlb_index(rip)];
+	const bool te_ok = te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID);
 	if (link_slot && cpu->tbc->flushes == link_flushes && b->jit_chain &&
 	    (link_from->tag >> 56) == (b->tag >> 56)) {
 		/* The previous block left through an unlinked chain jump to
@@ -460,9 +465,8 @@ void cpu_exec_block(struct x86_cpu *cpu)
 			if (link_from->genp == b->genp && link_from->gen == b->gen)
 				jit_link(link_slot, b->jit_chain);
 		} else {
-			const struct tlb_entry *te = &cpu->tlb[cpu->cpl == 3][tlb_index(rip)];
 			void *tramp = NULL;
-			if (te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
+			if (te_ok)
 				tramp = jit_emit_trampoline(&cpu->tbc->jit, b, te->addend, link_slot,
 							    link_from);
 			if (tramp)
@@ -471,9 +475,7 @@ void cpu_exec_block(struct x86_cpu *cpu)
 	}
 	if (b->jit && !cpu->intr_shadow) {
 		/* Indirect branches find it from now on (jit.h's dispatcher). */
-		unsigned user = cpu->cpl == 3;
-		const struct tlb_entry *te = &cpu->tlb[user][tlb_index(rip)];
-		if (b->jit_chain && te->tag_code == ((rip & MMU_PAGE_MASK) | TLB_VALID))
+		if (b->jit_chain && te_ok)
 			cpu->tbc->jc[user][jc_index(rip)] = (struct jc_entry){
 				.va = rip, .code = b->jit_chain, .addend = te->addend,
 				.genp = b->genp, .gen = b->gen,

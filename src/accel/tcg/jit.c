@@ -370,6 +370,24 @@ static bool emit_alu(struct emit *e, const struct x86_insn *i, bool flags_dead)
 	return alu_kind_of(i->op, &k) && emit_alu_k(e, i, &k, flags_dead);
 }
 
+/* inc/dec dl/dx/edx/rdx */
+static void emit_incdec_edx(struct emit *e, bool dec, unsigned size)
+{
+	emit_sized_op(e, size, 0xff, 0xfe);
+	b1(e, dec ? 0xca : 0xc2);
+}
+
+/* The lazy record of INC/DEC (old CF already in cc.flags): result rdx,
+ * operand rax, 1. Clobbers rcx. */
+static void emit_incdec_record(struct emit *e, bool dec, unsigned size)
+{
+	emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
+	emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
+	emit_mov_imm(e, H_RCX, 1);
+	emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
+	emit_cc_opsize(e, dec ? CC_DEC : CC_INC, size);
+}
+
 /*
  * Register forms that read the arithmetic flags, emitted when the host's
  * flags are the guest's (right after an inline ALU operation): SETcc and
@@ -415,16 +433,10 @@ static bool emit_on_host_flags(struct emit *e, const struct x86_insn *i, bool fl
 		if (size == 8)
 			b1(e, 0x48);
 		b1(e, 0x89); b1(e, 0xc2);                                      /* mov edx, eax */
-		emit_sized_op(e, size, 0xff, 0xfe);
-		b1(e, dec ? 0xca : 0xc2);                                      /* inc/dec edx */
+		emit_incdec_edx(e, dec, size);
 		emit_store_sz(e, size, H_RDX, gpr_disp(i->rm));
-		if (flags_dead)
-			return true;
-		emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
-		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
-		emit_mov_imm(e, H_RCX, 1);
-		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
-		emit_cc_opsize(e, dec ? CC_DEC : CC_INC, size);
+		if (!flags_dead)
+			emit_incdec_record(e, dec, size);
 		return true;
 	}
 	case OP_ADC: case OP_SBB: {
@@ -455,8 +467,7 @@ static void emit_flags_from_cc(struct emit *e, const struct alu_kind *k, unsigne
 		b1(e, 0x0f); b1(e, 0xba);
 		emit_rbx_mem(e, 4, cc_disp(offsetof(struct cc_state, flags))); b1(e, 0); /* bt dword [cc.flags], 0 */
 		emit_load(e, true, H_RDX, cc_disp(offsetof(struct cc_state, src1)));
-		emit_sized_op(e, size, 0xff, 0xfe);
-		b1(e, k->ccop == CC_DEC ? 0xca : 0xc2);
+		emit_incdec_edx(e, k->ccop == CC_DEC, size);
 		return;
 	}
 	if (k->logic) {
@@ -902,9 +913,7 @@ static bool jit_near_indirect(const struct x86_insn *i)
 static void emit_dispatch_jump(struct block_emit *be, uint32_t retired)
 {
 	struct emit *e = &be->e;
-	const struct jit_arena *a = be->arena;
-	if (!a->dispatch[0])
-		return;
+	const struct jit_arena *a = be->arena; /* has dispatchers: it has code */
 	uint8_t *fail[GO_ON_FIXUPS];
 	emit_go_on_checks(be, fail);
 	b1(e, 0x49); b1(e, 0x81); b1(e, 0xc6); b4(e, retired); /* add r14, retired */
@@ -1305,17 +1314,12 @@ static bool emit_incdec_mem(struct block_emit *be, const struct tb_insn *ti, uin
 	if (!flags_dead) {
 		b1(e, 0x0f); b1(e, 0xba); b1(e, 0xe7); b1(e, 0); /* bt edi, 0 */
 	}
-	emit_sized_op(e, size, 0xff, 0xfe);
-	b1(e, dec ? 0xca : 0xc2);                              /* inc/dec edx */
+	emit_incdec_edx(e, dec, size);
 	emit_store_host(e, size, H_RDX, H_RSI);
 	const struct alu_kind k = { 0, true, false, dec ? CC_DEC : CC_INC };
 	if (!flags_dead) {
 		emit_store64(e, 7, cc_flags_disp);             /* cc.flags = rdi */
-		emit_store64(e, H_RDX, cc_disp(offsetof(struct cc_state, res)));
-		emit_store64(e, H_RAX, cc_disp(offsetof(struct cc_state, src1)));
-		emit_mov_imm(e, H_RCX, 1);
-		emit_store64(e, H_RCX, cc_disp(offsetof(struct cc_state, src2)));
-		emit_cc_opsize(e, k.ccop, size);
+		emit_incdec_record(e, dec, size);
 	}
 	emit_slow_path(be, ti, off, next, &slow, 1, gen_exit, flags_dead ? NULL : &k);
 	*host_flags = !flags_dead;

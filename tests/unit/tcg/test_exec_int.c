@@ -586,6 +586,17 @@ static uint64_t run_blocks_max_call(const uint8_t *start, const uint8_t *end)
 	return run_blocks(start, end) == -1 ? blocks_max_call : 0;
 }
 
+/* Maps virtual page PT4K + vpage * 4K to a copy of code at PT4K + 0x3000
+ * (written as DMA would) and flushes the TLB, as a CR3 write would. */
+static void remap_code_page(unsigned vpage, const void *code, size_t len)
+{
+	uint64_t *pt = (uint64_t *)gmem(0x4000);
+	memcpy(gmem(PT4K + 0x3000), code, len);
+	code_pages_written(&code_pages, gmem(PT4K + 0x3000), len);
+	pt[vpage] = (PT4K + 0x3000) | 7;
+	tlb_flush(cpu);
+}
+
 /*
  * Blocks on two pages chained both ways (a JMP to the next page, a taken
  * JNZ back), then the second page's code rewritten, then that virtual page
@@ -624,10 +635,7 @@ static void test_blocks_xpage(void)
 	/* The virtual page now maps other code (and the TLB is flushed, as
 	 * a CR3 write or INVLPG would). */
 	p2_code[2] = 0x40;
-	memcpy(gmem(PT4K + 0x3000), p2_code, sizeof(p2_code));
-	code_pages_written(&code_pages, gmem(PT4K + 0x3000), sizeof(p2_code));
-	pt[2] = (PT4K + 0x3000) | 7;
-	tlb_flush(cpu);
+	remap_code_page(2, p2_code, sizeof(p2_code));
 	CHECK_EQ(run_xpage(10), -1);
 	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x41);
 	pt[2] = (PT4K + 0x2000) | 7;
@@ -845,11 +853,10 @@ static void test_blocks_cross(void)
 	CHECK_EQ(run_cross(10), -1);
 	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x55332211u));
 	/* The second virtual page mapped to other bytes (TLB flushed). */
-	memcpy(gmem(PT4K + 0x3000), gmem(PT4K + 0x2000), 16);
-	gmem(PT4K + 0x3000)[0] = 0x66;
-	code_pages_written(&code_pages, gmem(PT4K + 0x3000), 16);
-	pt[2] = (PT4K + 0x3000) | 7;
-	tlb_flush(cpu);
+	uint8_t tail[16];
+	memcpy(tail, gmem(PT4K + 0x2000), sizeof(tail));
+	tail[0] = 0x66;
+	remap_code_page(2, tail, sizeof(tail));
 	CHECK_EQ(run_cross(10), -1);
 	CHECK_EQ(cpu->gpr[R_RDX], (uint32_t)(10 * 0x66332211u));
 	/* Back, flushing only the second page's entry. */
@@ -903,10 +910,7 @@ static void test_blocks_dispatch(void)
 	CHECK_EQ(cpu->gpr[R_RBX], 10 * 2);
 	/* Its virtual page now maps other code (the TLB flushed). */
 	p1_code[4] = 4;
-	memcpy(gmem(PT4K + 0x3000), p1_code, sizeof(p1_code));
-	code_pages_written(&code_pages, gmem(PT4K + 0x3000), sizeof(p1_code));
-	pt[1] = (PT4K + 0x3000) | 7;
-	tlb_flush(cpu);
+	remap_code_page(1, p1_code, sizeof(p1_code));
 	CHECK_EQ(run_dispatch(10), -1);
 	CHECK_EQ(cpu->gpr[R_RBX], 10 * 4);
 	CHECK_EQ(cpu->gpr[R_RAX], 10 * 0x10);
