@@ -794,8 +794,10 @@ GUEST_CODE(t_blk_sti, "cli; mov $1, %eax; sti; mov $2, %ebx; add $1, %ecx; pushf
 
 static void test_blocks_sti(void)
 {
-	if (!cpu->tbc->jit.base)
+	if (!cpu->tbc->jit.base) {
+		fprintf(stderr, "test_blocks_sti: no JIT here (not x86-64, or KEMU_JIT=0): skipped\n");
 		return;
+	}
 	reset_long64();
 	atomic_store(&cpu->vcpu->pending, VCPU_PENDING_INTR);
 	CHECK_EQ(RUN(t_blk_sti), -1);
